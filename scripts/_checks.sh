@@ -1,0 +1,29 @@
+# Runs inside the test environment (see scripts/test). Fails on the first failing check.
+set -uo pipefail
+step() { printf '\n=== %s\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+step "ruff check"
+ruff check . || fail "ruff check"
+step "ruff format --check"
+ruff format --check . || fail "ruff format (run: scripts/env ruff format .)"
+
+step "mypy --strict: pure packages (bess_dispatch_core, optimizer)"
+mypy -p bess_dispatch_core -p optimizer || fail "mypy (pure packages)"
+step "mypy --strict: Home Assistant integration"
+mypy custom_components/bess_dispatch --exclude 'bess_dispatch_core/' || fail "mypy (integration)"
+
+step "pytest with coverage"
+rm -f .coverage .coverage.*
+python -m pytest -p no:cacheprovider --cov --cov-report=term -q "$@"
+rc=$?
+# pytest's 5 means nothing was collected: a suite that tests nothing must not pass.
+[ $rc -eq 5 ] && fail "pytest collected no tests"
+[ $rc -eq 0 ] || fail "pytest (exit $rc)"
+
+if [ $# -eq 0 ]; then
+  step "coverage gate: protocol package >= 95 %"
+  python -m coverage report --include='custom_components/bess_dispatch/bess_dispatch_core/protocol/*' \
+    --fail-under=95 --skip-covered | tail -n 3 || fail "protocol coverage below 95 %"
+fi
+printf '\nAll checks passed.\n'
