@@ -106,7 +106,13 @@ in_root() {
       mount --rbind /dev "$root/dev"
       mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
       mkdir -p "$root$share" "$root/dev/shm" 2>/dev/null || true
-      mount --bind "$share" "$root$share"
+      mount --rbind "$share" "$root$share"
+      # ../shared may be a link to somewhere outside the bound folder: bind its target too.
+      shared=$(readlink -f "$share/shared" 2>/dev/null || true)
+      case "$shared" in
+        ""|"$share"/*) ;;
+        *) [ -d "$shared" ] && mkdir -p "$root$shared" && mount --rbind "$shared" "$root$shared" ;;
+      esac
       mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
       mount --bind /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
       cd "$root$repo" 2>/dev/null || cd "$root"
