@@ -11,7 +11,7 @@ ruff format --check . || fail "ruff format (run: scripts/env ruff format .)"
 step "mypy --strict: pure packages (bess_dispatch_core, optimizer)"
 mypy -p bess_dispatch_core -p optimizer || fail "mypy (pure packages)"
 step "mypy --strict: Home Assistant integration"
-mypy custom_components/bess_dispatch --exclude 'bess_dispatch_core/' || fail "mypy (integration)"
+mypy -p custom_components.bess_dispatch || fail "mypy (integration)"
 
 step "pytest with coverage"
 rm -f .coverage .coverage.*
