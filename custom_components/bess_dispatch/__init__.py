@@ -1,0 +1,133 @@
+"""BESS Dispatch: a home battery's EMS gateway for Home Assistant.
+
+Thin by design: it wires a config entry to the pure ``bess_dispatch_core`` package (broker
+link, schedule book, control law) through :class:`SiteRuntime`.
+"""
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
+
+from .bess_dispatch_core.gateway.dispatcher import Dispatcher
+from .bess_dispatch_core.gateway.link_failure import LinkError
+from .bess_dispatch_core.gateway.mqtt_link import MqttLink
+from .bess_dispatch_core.gateway.tls_context import TlsConfigError
+from .bess_dispatch_core.protocol.metrics import UseCase
+from .broker import AUTH_FAILURES, build_broker_settings
+from .const import (
+    CONF_GATEWAY_ID,
+    CONF_HAS_LOAD,
+    CONF_HOST,
+    CONF_SITE_ID,
+    CONF_SOE_ENTITY,
+    CONF_USABLE_KWH,
+    CONF_USE_CASE,
+    DOMAIN,
+)
+from .data import BessDispatchConfigEntry, BessDispatchData
+from .entity import GATEWAY_DEVICE, device_info
+from .limits import hard_limits
+from .runtime import SiteRuntime, dispatcher_store
+from .services import async_register_services
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Actions exist once, for every entry."""
+    async_register_services(hass)
+    return True
+
+
+def broker_issue_id(entry: BessDispatchConfigEntry) -> str:
+    return f"broker_refused_{entry.entry_id}"
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
+    """Set up one site+gateway from its config entry."""
+    data = entry.data
+    try:
+        settings = await hass.async_add_executor_job(build_broker_settings, data)
+    except TlsConfigError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="tls_file_unusable",
+            translation_placeholders={"field": err.field, "error": str(err)},
+        ) from err
+    runtime = SiteRuntime(
+        hass,
+        entry_id=entry.entry_id,
+        site_id=data[CONF_SITE_ID],
+        gateway_id=data[CONF_GATEWAY_ID],
+        link=MqttLink(settings, name=f"bess-dispatch-{data[CONF_SITE_ID]}"),
+        dispatcher=Dispatcher(hard_limits(data, entry.options)),
+        soe_entity=data[CONF_SOE_ENTITY],
+        usable_kwh=float(data[CONF_USABLE_KWH]),
+    )
+    runtime.gateway_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(config_entry_id=entry.entry_id, **device_info(runtime, GATEWAY_DEVICE))
+        .id
+    )
+    await runtime.async_restore()
+    entry.runtime_data = BessDispatchData(
+        use_case=UseCase(data[CONF_USE_CASE]), has_load=data[CONF_HAS_LOAD], runtime=runtime
+    )
+
+    @callback
+    def link_failed(error: LinkError) -> None:
+        # Only a refusal of our credentials or certificate needs the user; other failures
+        # heal by themselves and the link keeps retrying with backoff.
+        if error.failure not in AUTH_FAILURES:
+            return
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            broker_issue_id(entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="broker_refused",
+            translation_placeholders={"host": data[CONF_HOST], "detail": error.detail},
+        )
+        entry.async_start_reauth(hass)
+
+    @callback
+    def link_state_changed() -> None:
+        if runtime.link_status.connected:
+            ir.async_delete_issue(hass, DOMAIN, broker_issue_id(entry))
+
+    entry.async_on_unload(runtime.async_add_listener(link_state_changed))
+    await runtime.async_start(link_failed)
+
+    async def stop_on_shutdown(event: Event) -> None:
+        await runtime.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_on_shutdown))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
+    """Unload platforms, then stop the link and save the schedules."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.runtime.async_stop()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> None:
+    """Forget the stored schedules of a removed site."""
+    ir.async_delete_issue(hass, DOMAIN, broker_issue_id(entry))
+    await dispatcher_store(hass, entry.entry_id).async_remove()

@@ -1,0 +1,333 @@
+"""Config, options, reconfigure and reauth flows."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Home Assistant 2026 validates with probatio, the voluptuous successor with the same API.
+import probatio as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .bess_dispatch_core.protocol.metrics import UseCase
+from .bess_dispatch_core.protocol.topics import validate_topic_id
+from .broker import async_probe_errors
+from .const import (
+    CONF_CA_FILE,
+    CONF_CLIENT_CERT,
+    CONF_CLIENT_KEY,
+    CONF_EXPORT_LIMIT_KW,
+    CONF_GATEWAY_ID,
+    CONF_GRID_CHARGING,
+    CONF_HAS_LOAD,
+    CONF_HOST,
+    CONF_MAX_CHARGE_KW,
+    CONF_MAX_DISCHARGE_KW,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_RAMP_KW_PER_S,
+    CONF_SITE_ID,
+    CONF_SOE_ENTITY,
+    CONF_SOE_MAX_PCT,
+    CONF_SOE_MIN_PCT,
+    CONF_SOURCES,
+    CONF_TLS,
+    CONF_USABLE_KWH,
+    CONF_USE_CASE,
+    CONF_USERNAME,
+    DEFAULT_PORT,
+    DOMAIN,
+)
+from .data import BessDispatchConfigEntry
+from .source_mapping import source_errors, sources_schema
+
+# Stricter than the protocol needs (any string without '/', '+', '#'): ids typed by a
+# person should also survive ACL files, file names and URLs unchanged.
+_FRIENDLY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def is_valid_topic_id(value: str) -> bool:
+    """Whether a user-entered id can name a topic level, an ACL line and a file."""
+    try:
+        validate_topic_id(value)
+    except ValueError:
+        return False
+    return _FRIENDLY_ID.fullmatch(value) is not None
+
+
+def _number(unit: str, maximum: float, step: float = 0.1) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0, max=maximum, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SITE_ID): TextSelector(),
+        vol.Required(CONF_GATEWAY_ID): TextSelector(),
+        vol.Required(CONF_USE_CASE, default=UseCase.AC_LINK.value): SelectSelector(
+            SelectSelectorConfig(
+                options=[use_case.value for use_case in UseCase],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_USE_CASE,
+            )
+        ),
+        vol.Required(CONF_HAS_LOAD, default=True): BooleanSelector(),
+    }
+)
+
+BATTERY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_USABLE_KWH): _number("kWh", 10_000),
+        vol.Required(CONF_MAX_CHARGE_KW): _number("kW", 10_000),
+        vol.Required(CONF_MAX_DISCHARGE_KW): _number("kW", 10_000),
+        vol.Required(CONF_SOE_MIN_PCT, default=10): _number("%", 100, 1),
+        vol.Required(CONF_SOE_MAX_PCT, default=100): _number("%", 100, 1),
+        vol.Required(CONF_SOE_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=["battery", "energy_storage"])
+        ),
+    }
+)
+
+BROKER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Optional(CONF_USERNAME): TextSelector(),
+        vol.Optional(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        vol.Required(CONF_TLS, default=False): BooleanSelector(),
+        vol.Optional(CONF_CA_FILE): TextSelector(),
+        vol.Optional(CONF_CLIENT_CERT): TextSelector(),
+        vol.Optional(CONF_CLIENT_KEY): TextSelector(),
+    }
+)
+
+REAUTH_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_USERNAME): TextSelector(),
+        vol.Optional(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        vol.Optional(CONF_CLIENT_CERT): TextSelector(),
+        vol.Optional(CONF_CLIENT_KEY): TextSelector(),
+    }
+)
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_GRID_CHARGING, default=True): BooleanSelector(),
+        vol.Optional(CONF_RAMP_KW_PER_S): _number("kW/s", 1_000, 0.01),
+        vol.Optional(CONF_EXPORT_LIMIT_KW): _number("kW", 10_000),
+    }
+)
+
+BROKER_KEYS = (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_USERNAME,
+    CONF_PASSWORD,
+    CONF_TLS,
+    CONF_CA_FILE,
+    CONF_CLIENT_CERT,
+    CONF_CLIENT_KEY,
+)
+
+
+def _battery_errors(data: Mapping[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data[CONF_USABLE_KWH] <= 0:
+        errors[CONF_USABLE_KWH] = "must_be_positive"
+    if data[CONF_MAX_CHARGE_KW] <= 0:
+        errors[CONF_MAX_CHARGE_KW] = "must_be_positive"
+    if data[CONF_MAX_DISCHARGE_KW] <= 0:
+        errors[CONF_MAX_DISCHARGE_KW] = "must_be_positive"
+    if data[CONF_SOE_MIN_PCT] >= data[CONF_SOE_MAX_PCT]:
+        errors[CONF_SOE_MIN_PCT] = "soe_window_invalid"
+    return errors
+
+
+def _broker_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalised broker fields: every key present, port an int, blanks None."""
+    data: dict[str, Any] = {key: user_input.get(key) or None for key in BROKER_KEYS}
+    data[CONF_HOST] = str(user_input[CONF_HOST]).strip()
+    data[CONF_PORT] = int(user_input[CONF_PORT])
+    data[CONF_TLS] = bool(user_input.get(CONF_TLS))
+    return data
+
+
+class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
+    """One entry per site+gateway pair: ids, battery, broker (tested before saving)."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: BessDispatchConfigEntry) -> BessDispatchOptionsFlow:
+        return BessDispatchOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the identifiers the optimizer knows this site and gateway by."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            site_id = user_input[CONF_SITE_ID].strip()
+            gateway_id = user_input[CONF_GATEWAY_ID].strip()
+            # The ids become MQTT topic levels, so wildcards and separators would break routing.
+            if not is_valid_topic_id(site_id):
+                errors[CONF_SITE_ID] = "invalid_topic_id"
+            if not is_valid_topic_id(gateway_id):
+                errors[CONF_GATEWAY_ID] = "invalid_topic_id"
+            if not errors:
+                await self.async_set_unique_id(f"{site_id}/{gateway_id}")
+                self._abort_if_unique_id_configured()
+                use_case = UseCase(user_input[CONF_USE_CASE])
+                self._data = {
+                    CONF_SITE_ID: site_id,
+                    CONF_GATEWAY_ID: gateway_id,
+                    CONF_USE_CASE: use_case.value,
+                    # A stand-alone battery has, by definition, no on-site load.
+                    CONF_HAS_LOAD: bool(user_input[CONF_HAS_LOAD])
+                    and use_case is not UseCase.STANDALONE,
+                }
+                return await self.async_step_battery()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_battery(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The battery's nameplate and the owner's SoE window."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _battery_errors(user_input)
+            if not errors:
+                self._data.update(user_input)
+                return await self.async_step_sources()
+        return self.async_show_form(
+            step_id="battery",
+            data_schema=self.add_suggested_values_to_schema(BATTERY_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Which HA sensor measures each metric the use case needs (energy or power)."""
+        schema = sources_schema(UseCase(self._data[CONF_USE_CASE]), self._data[CONF_HAS_LOAD])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = source_errors(self.hass, user_input)
+            if not errors:
+                self._data[CONF_SOURCES] = dict(user_input)
+                return await self.async_step_broker()
+        return self.async_show_form(
+            step_id="sources",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def async_step_broker(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The optimizer's broker; the entry is only created once a connection worked."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            broker = _broker_data(user_input)
+            errors = await async_probe_errors(self.hass, self._data | broker)
+            if not errors:
+                return self.async_create_entry(
+                    title=f"{self._data[CONF_SITE_ID]} / {self._data[CONF_GATEWAY_ID]}",
+                    data=self._data | broker,
+                )
+        return self.async_show_form(
+            step_id="broker",
+            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the battery or the broker; the ids stay (they are the entry's identity)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _battery_errors(user_input)
+            broker = _broker_data(user_input)
+            if not errors:
+                errors = await async_probe_errors(self.hass, entry.data | broker)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={**user_input, **broker}
+                )
+        schema = vol.Schema({**BATTERY_SCHEMA.schema, **BROKER_SCHEMA.schema})
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or entry.data),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The broker started refusing our credentials or certificate."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            updates = {key: user_input.get(key) or None for key in REAUTH_SCHEMA.schema}
+            errors = await async_probe_errors(self.hass, entry.data | updates)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
+        suggested = {
+            key: entry.data.get(key) for key in (CONF_USERNAME, CONF_CLIENT_CERT, CONF_CLIENT_KEY)
+        }
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(REAUTH_SCHEMA, user_input or suggested),
+            errors=errors,
+            description_placeholders={CONF_HOST: entry.data[CONF_HOST]},
+        )
+
+
+class BessDispatchOptionsFlow(OptionsFlowWithReload):
+    """The owner's limits beyond the nameplate."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, self.config_entry.options
+            ),
+        )

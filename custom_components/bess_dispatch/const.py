@@ -1,0 +1,40 @@
+"""Constants of the BESS Dispatch integration."""
+
+from typing import Final
+
+DOMAIN: Final = "bess_dispatch"
+
+# Site (config entry data; the pair is the entry's unique id).
+CONF_SITE_ID: Final = "site_id"
+CONF_GATEWAY_ID: Final = "gateway_id"
+CONF_USE_CASE: Final = "use_case"
+CONF_HAS_LOAD: Final = "has_load"
+
+# Battery nameplate and the owner's SoE window (config entry data).
+CONF_USABLE_KWH: Final = "usable_kwh"
+CONF_MAX_CHARGE_KW: Final = "max_charge_kw"
+CONF_MAX_DISCHARGE_KW: Final = "max_discharge_kw"
+CONF_SOE_MIN_PCT: Final = "soe_min_pct"
+CONF_SOE_MAX_PCT: Final = "soe_max_pct"
+
+# Metric name -> entity id of the sensor measuring it (config entry data).
+CONF_SOURCES: Final = "sources"
+
+# Broker (config entry data).
+CONF_HOST: Final = "host"
+CONF_PORT: Final = "port"
+CONF_USERNAME: Final = "username"
+CONF_PASSWORD: Final = "password"
+CONF_TLS: Final = "tls"
+CONF_CA_FILE: Final = "ca_file"
+CONF_CLIENT_CERT: Final = "client_cert"
+CONF_CLIENT_KEY: Final = "client_key"
+
+# Owner's limits beyond the nameplate (options).
+CONF_RAMP_KW_PER_S: Final = "ramp_kw_per_s"
+CONF_GRID_CHARGING: Final = "grid_charging_allowed"
+CONF_EXPORT_LIMIT_KW: Final = "export_limit_kw"
+CONF_SOE_ENTITY: Final = "soe_entity"
+
+DEFAULT_PORT: Final = 1883
+DEFAULT_TLS_PORT: Final = 8883

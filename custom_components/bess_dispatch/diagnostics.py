@@ -1,0 +1,52 @@
+"""Diagnostics: what a support case needs, with every secret redacted."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
+from .data import BessDispatchConfigEntry
+
+# Credentials, and the paths of certificate files (they reveal the host's layout and
+# where the private key lives).
+TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: BessDispatchConfigEntry
+) -> dict[str, Any]:
+    runtime = entry.runtime_data.runtime
+    state = runtime.state
+    failure = runtime.link_status.failure
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        "link": {
+            "connected": runtime.link_status.connected,
+            "last_failure": None if failure is None else failure.failure.value,
+            "last_failure_detail": None if failure is None else failure.detail,
+        },
+        "limits": asdict(runtime.dispatcher.limits),
+        "control": None
+        if state is None
+        else {
+            "at": state.at.isoformat(),
+            "mode": state.decision.mode.value,
+            "source": state.decision.source.value,
+            "setpoint_kw": state.decision.setpoint_kw,
+            "max_charge_kw": state.decision.max_charge_kw,
+            "max_discharge_kw": state.decision.max_discharge_kw,
+            "limited_by": sorted(limit.value for limit in state.decision.limited_by),
+            "command_id": state.command_id,
+            "next_change": None if state.next_change is None else state.next_change.isoformat(),
+            "horizon_end": None if state.horizon_end is None else state.horizon_end.isoformat(),
+        },
+        "last_command_response": None
+        if runtime.last_response is None
+        else runtime.last_response.to_dict(),
+        "dispatcher": runtime.dispatcher.to_dict(),
+    }
