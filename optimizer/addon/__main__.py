@@ -1,0 +1,90 @@
+"""``python -m optimizer.addon generate``: the add-on's start-up step (s6 ``init-config``).
+
+The Supervisor's MQTT service (broker mode ``ha``) arrives in environment variables, not
+arguments, so its password never shows in the process list: ``BESS_MQTT_HOST``,
+``BESS_MQTT_PORT``, ``BESS_MQTT_USERNAME``, ``BESS_MQTT_PASSWORD``, ``BESS_MQTT_SSL``.
+Exit status 0 on success, 1 with a message naming the option on invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from optimizer.addon.credentials import CredentialsError
+from optimizer.addon.generate import DEFAULT_INGRESS_PORT, AddonEnvironment, generate
+from optimizer.addon.mosquitto_config import PLAIN_PORT, TLS_PORT, Listeners
+from optimizer.addon.options import OptionsError
+from optimizer.addon.service_config import ServiceConfigError, SupervisorMqtt
+
+ENV_PREFIX = "BESS_MQTT_"
+
+
+def supervisor_mqtt_from_env(environ: Mapping[str, str]) -> SupervisorMqtt | None:
+    """The Supervisor's MQTT service as the init script exported it; None when absent."""
+    host = environ.get(f"{ENV_PREFIX}HOST", "")
+    if not host:
+        return None
+    port_text = environ.get(f"{ENV_PREFIX}PORT", "")
+    try:
+        port = int(port_text)
+    except ValueError as error:
+        raise ServiceConfigError(f"{ENV_PREFIX}PORT: {port_text!r} is not a port") from error
+    return SupervisorMqtt(
+        host=host,
+        port=port,
+        username=environ.get(f"{ENV_PREFIX}USERNAME") or None,
+        password=environ.get(f"{ENV_PREFIX}PASSWORD") or None,
+        ssl=environ.get(f"{ENV_PREFIX}SSL", "false").lower() == "true",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m optimizer.addon")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="write the broker's and the optimizer's files")
+    gen.add_argument("--options", type=Path, default=Path("/data/options.json"))
+    gen.add_argument("--state", type=Path, default=Path("/data"), help="persistent folder")
+    gen.add_argument("--out", type=Path, default=Path("/run/bess_dispatch"))
+    gen.add_argument("--addon-config", type=Path, default=None, help="gateway sheet folder")
+    gen.add_argument("--ingress-port", type=int, default=DEFAULT_INGRESS_PORT)
+    gen.add_argument("--timezone", default=os.environ.get("TZ") or "UTC")
+    gen.add_argument("--hostname", default="localhost", help="the add-on's hostname")
+    gen.add_argument("--broker-user", default=None, help="account Mosquitto drops to")
+    gen.add_argument("--listen-port", type=int, default=PLAIN_PORT)
+    gen.add_argument("--tls-port", type=int, default=TLS_PORT)
+    gen.add_argument("--bind-address", default=None)
+    gen.add_argument("--ssl-dir", type=Path, default=Path("/ssl"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        environment = AddonEnvironment(
+            state_dir=args.state,
+            out_dir=args.out,
+            addon_config_dir=args.addon_config,
+            supervisor_mqtt=supervisor_mqtt_from_env(os.environ if environ is None else environ),
+            ingress_port=args.ingress_port,
+            timezone=args.timezone,
+            hostname=args.hostname,
+            broker_user=args.broker_user,
+            listeners=Listeners(
+                plain_port=args.listen_port, tls_port=args.tls_port, bind_address=args.bind_address
+            ),
+            ssl_dir=args.ssl_dir,
+        )
+        generated = generate(args.options, environment)
+    except (OptionsError, ServiceConfigError, CredentialsError, ValueError) as error:
+        print(f"bess_dispatch add-on: {error}", file=sys.stderr)
+        return 1
+    print(f"bess_dispatch add-on: {generated.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
