@@ -275,9 +275,12 @@ def _parse_site(reader: _Reader, raw: object, path: str) -> SiteSettings | None:
     )
     use_case = reader.choice(raw, "use_case", f"{path}.use_case", UseCase, None)
     capacity = reader.number(
-        raw, "battery_capacity_kwh", f"{path}.battery_capacity_kwh", minimum=0.0,
+        raw,
+        "battery_capacity_kwh",
+        f"{path}.battery_capacity_kwh",
+        minimum=0.0,
         exclusive_minimum=True,
-    )  # fmt: skip
+    )
     max_charge = reader.number(
         raw, "max_charge_kw", f"{path}.max_charge_kw", minimum=0.0, exclusive_minimum=True
     )
@@ -296,9 +299,13 @@ def _parse_site(reader: _Reader, raw: object, path: str) -> SiteSettings | None:
             f"{min_soe:g} must be below max_soe_percent ({max_soe:g})",
         )
     efficiency = reader.number(
-        raw, "round_trip_efficiency", f"{path}.round_trip_efficiency", minimum=0.0,
-        maximum=1.0, exclusive_minimum=True,
-    )  # fmt: skip
+        raw,
+        "round_trip_efficiency",
+        f"{path}.round_trip_efficiency",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+    )
     has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
     password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
     if password is not None and len(password) < 12:
@@ -462,13 +469,21 @@ def _parse_broker(reader: _Reader, options: Mapping[str, Any]) -> BrokerSettings
     file_hint = "a file name inside /ssl, e.g. fullchain.pem"
     file_pattern = re.compile(r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$")
     certfile = reader.text(
-        raw, "certfile", "broker.certfile", pattern=file_pattern, hint=file_hint,
+        raw,
+        "certfile",
+        "broker.certfile",
+        pattern=file_pattern,
+        hint=file_hint,
         default="fullchain.pem",
-    )  # fmt: skip
+    )
     keyfile = reader.text(
-        raw, "keyfile", "broker.keyfile", pattern=file_pattern, hint=file_hint,
+        raw,
+        "keyfile",
+        "broker.keyfile",
+        pattern=file_pattern,
+        hint=file_hint,
         default="privkey.pem",
-    )  # fmt: skip
+    )
     for name, value in (("certfile", certfile), ("keyfile", keyfile)):
         if value is not None and ".." in value.split("/"):
             reader.fail(f"broker.{name}", f"{value!r} must stay inside /ssl")

@@ -103,7 +103,6 @@ class WindowAccumulator:
         self._last = (at, lifetime_kwh)
         return WindowUpdate(closed, skipped)
 
-
     def to_dict(self) -> dict[str, Any]:
         """The open window and the last sample (JSON-friendly), to continue after a restart."""
         return {
