@@ -1,0 +1,20 @@
+"""A message ready to publish: its topic and final payload bytes (envelope included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..protocol.topics import TopicKind
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """``payload`` is built once, with a fresh ``message_id``; store and resend these exact
+    bytes so a retransmission keeps the id."""
+
+    topic: str
+    payload: bytes
+    kind: TopicKind
+    message_id: str
+    metric: str | None = None
+    qos: int = 1
