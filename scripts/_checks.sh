@@ -15,7 +15,8 @@ mypy -p custom_components.bess_dispatch || fail "mypy (integration)"
 
 step "pytest with coverage"
 rm -f .coverage .coverage.*
-python -m pytest -p no:cacheprovider --cov --cov-report=term -q "$@"
+# Two workers: CI has two cores, and most tests wait on brokers, not on the CPU.
+python -m pytest -p no:cacheprovider -n 2 --cov --cov-report=term -q "$@"
 rc=$?
 # pytest's 5 means nothing was collected: a suite that tests nothing must not pass.
 [ $rc -eq 5 ] && fail "pytest collected no tests"

@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
+from .actuator_setup import build_actuator
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import MqttLink
@@ -24,6 +25,7 @@ from .const import (
     CONF_HOST,
     CONF_SITE_ID,
     CONF_SOE_ENTITY,
+    CONF_SOURCES,
     CONF_USABLE_KWH,
     CONF_USE_CASE,
     DOMAIN,
@@ -33,6 +35,7 @@ from .entity import GATEWAY_DEVICE, device_info
 from .limits import hard_limits
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
+from .telemetry import SiteTelemetry, remove_outbox, telemetry_store
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -66,16 +69,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
             translation_key="tls_file_unusable",
             translation_placeholders={"field": err.field, "error": str(err)},
         ) from err
+    actuator, revert_after_s = build_actuator(hass, entry.options)
+    limits = hard_limits(data, entry.options)
+    link = MqttLink(settings, name=f"bess-dispatch-{data[CONF_SITE_ID]}")
+    telemetry = SiteTelemetry(
+        hass,
+        entry_id=entry.entry_id,
+        site_id=data[CONF_SITE_ID],
+        gateway_id=data[CONF_GATEWAY_ID],
+        link=link,
+        sources=data.get(CONF_SOURCES, {}),
+        soe_entity=data[CONF_SOE_ENTITY],
+        usable_kwh=float(data[CONF_USABLE_KWH]),
+        soe_min_kwh=limits.soe_min_kwh,
+        soe_max_kwh=limits.soe_max_kwh,
+    )
     runtime = SiteRuntime(
         hass,
         entry_id=entry.entry_id,
         site_id=data[CONF_SITE_ID],
         gateway_id=data[CONF_GATEWAY_ID],
-        link=MqttLink(settings, name=f"bess-dispatch-{data[CONF_SITE_ID]}"),
-        dispatcher=Dispatcher(hard_limits(data, entry.options)),
-        soe_entity=data[CONF_SOE_ENTITY],
-        usable_kwh=float(data[CONF_USABLE_KWH]),
+        link=link,
+        dispatcher=Dispatcher(limits),
+        soe_kwh=telemetry.soe_kwh,
+        actuator=actuator,
+        revert_after_s=revert_after_s,
     )
+    telemetry.set_soe_listener(runtime.evaluate)
     runtime.gateway_device_id = (
         dr.async_get(hass)
         .async_get_or_create(config_entry_id=entry.entry_id, **device_info(runtime, GATEWAY_DEVICE))
@@ -83,7 +103,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     )
     await runtime.async_restore()
     entry.runtime_data = BessDispatchData(
-        use_case=UseCase(data[CONF_USE_CASE]), has_load=data[CONF_HAS_LOAD], runtime=runtime
+        use_case=UseCase(data[CONF_USE_CASE]),
+        has_load=data[CONF_HAS_LOAD],
+        runtime=runtime,
+        telemetry=telemetry,
     )
 
     @callback
@@ -109,10 +132,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
             ir.async_delete_issue(hass, DOMAIN, broker_issue_id(entry))
 
     entry.async_on_unload(runtime.async_add_listener(link_state_changed))
+    # Telemetry first: its outbox must be open before the link connects and drains it.
+    await telemetry.async_start()
     await runtime.async_start(link_failed)
 
     async def stop_on_shutdown(event: Event) -> None:
         await runtime.async_stop()
+        await telemetry.async_stop()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_on_shutdown))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -124,6 +150,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.runtime.async_stop()
+        await entry.runtime_data.telemetry.async_stop()
     return unloaded
 
 
@@ -131,3 +158,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry
     """Forget the stored schedules of a removed site."""
     ir.async_delete_issue(hass, DOMAIN, broker_issue_id(entry))
     await dispatcher_store(hass, entry.entry_id).async_remove()
+    await telemetry_store(hass, entry.entry_id).async_remove()
+    await hass.async_add_executor_job(remove_outbox, hass, entry.entry_id)

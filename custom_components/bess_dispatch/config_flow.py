@@ -27,10 +27,18 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .actuator_setup import modbus_errors
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.topics import validate_topic_id
 from .broker import async_probe_errors
 from .const import (
+    ACTUATOR_HOME_ASSISTANT,
+    ACTUATOR_MODBUS,
+    ACTUATOR_NONE,
+    CONF_ACTUATOR,
+    CONF_ACTUATOR_NUMBER,
+    CONF_ACTUATOR_SCRIPT,
+    CONF_ACTUATOR_SELECT,
     CONF_CA_FILE,
     CONF_CLIENT_CERT,
     CONF_CLIENT_KEY,
@@ -41,6 +49,9 @@ from .const import (
     CONF_HOST,
     CONF_MAX_CHARGE_KW,
     CONF_MAX_DISCHARGE_KW,
+    CONF_MODBUS_HOST,
+    CONF_MODBUS_PORT,
+    CONF_MODBUS_UNIT_ID,
     CONF_PASSWORD,
     CONF_PORT,
     CONF_RAMP_KW_PER_S,
@@ -142,7 +153,44 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_GRID_CHARGING, default=True): BooleanSelector(),
         vol.Optional(CONF_RAMP_KW_PER_S): _number("kW/s", 1_000, 0.01),
         vol.Optional(CONF_EXPORT_LIMIT_KW): _number("kW", 10_000),
+        vol.Required(CONF_ACTUATOR, default=ACTUATOR_NONE): SelectSelector(
+            SelectSelectorConfig(
+                options=[ACTUATOR_NONE, ACTUATOR_HOME_ASSISTANT, ACTUATOR_MODBUS],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_ACTUATOR,
+            )
+        ),
     }
+)
+HA_ACTUATOR_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_ACTUATOR_SCRIPT): EntitySelector(EntitySelectorConfig(domain="script")),
+        vol.Optional(CONF_ACTUATOR_NUMBER): EntitySelector(
+            EntitySelectorConfig(domain=["number", "input_number"])
+        ),
+        vol.Optional(CONF_ACTUATOR_SELECT): EntitySelector(
+            EntitySelectorConfig(domain=["select", "input_select"])
+        ),
+    }
+)
+MODBUS_ACTUATOR_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_MODBUS_HOST): TextSelector(),
+        vol.Required(CONF_MODBUS_PORT, default=502): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_MODBUS_UNIT_ID, default=1): NumberSelector(
+            NumberSelectorConfig(min=0, max=255, step=1, mode=NumberSelectorMode.BOX)
+        ),
+    }
+)
+ACTUATOR_KEYS = (
+    CONF_ACTUATOR_SCRIPT,
+    CONF_ACTUATOR_NUMBER,
+    CONF_ACTUATOR_SELECT,
+    CONF_MODBUS_HOST,
+    CONF_MODBUS_PORT,
+    CONF_MODBUS_UNIT_ID,
 )
 
 BROKER_KEYS = (
@@ -320,14 +368,62 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class BessDispatchOptionsFlow(OptionsFlowWithReload):
-    """The owner's limits beyond the nameplate."""
+    """The owner's limits beyond the nameplate, and where decisions go."""
+
+    def __init__(self) -> None:
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            self._options = dict(user_input)
+            if user_input[CONF_ACTUATOR] == ACTUATOR_HOME_ASSISTANT:
+                return await self.async_step_home_assistant_actuator()
+            if user_input[CONF_ACTUATOR] == ACTUATOR_MODBUS:
+                return await self.async_step_modbus_actuator()
+            return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, self.config_entry.options
             ),
+        )
+
+    async def async_step_home_assistant_actuator(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A script (gets every decision), a setpoint number and/or a mode select."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not any(user_input.get(key) for key in ACTUATOR_KEYS):
+                errors["base"] = "no_actuator_target"
+            else:
+                return self.async_create_entry(data=self._options | user_input)
+        return self.async_show_form(
+            step_id="home_assistant_actuator",
+            data_schema=self.add_suggested_values_to_schema(
+                HA_ACTUATOR_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+    async def async_step_modbus_actuator(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A SunSpec inverter with storage controls (model 124), scanned before saving."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = {
+                CONF_MODBUS_HOST: str(user_input[CONF_MODBUS_HOST]).strip(),
+                CONF_MODBUS_PORT: int(user_input[CONF_MODBUS_PORT]),
+                CONF_MODBUS_UNIT_ID: int(user_input[CONF_MODBUS_UNIT_ID]),
+            }
+            errors = await modbus_errors(device)
+            if not errors:
+                return self.async_create_entry(data=self._options | device)
+        return self.async_show_form(
+            step_id="modbus_actuator",
+            data_schema=self.add_suggested_values_to_schema(
+                MODBUS_ACTUATOR_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
         )

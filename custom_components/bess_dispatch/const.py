@@ -36,5 +36,17 @@ CONF_GRID_CHARGING: Final = "grid_charging_allowed"
 CONF_EXPORT_LIMIT_KW: Final = "export_limit_kw"
 CONF_SOE_ENTITY: Final = "soe_entity"
 
+# Where decisions go (options).
+CONF_ACTUATOR: Final = "actuator"
+ACTUATOR_NONE: Final = "none"
+ACTUATOR_HOME_ASSISTANT: Final = "home_assistant"
+ACTUATOR_MODBUS: Final = "modbus"
+CONF_ACTUATOR_SCRIPT: Final = "actuator_script"
+CONF_ACTUATOR_NUMBER: Final = "actuator_setpoint_number"
+CONF_ACTUATOR_SELECT: Final = "actuator_mode_select"
+CONF_MODBUS_HOST: Final = "modbus_host"
+CONF_MODBUS_PORT: Final = "modbus_port"
+CONF_MODBUS_UNIT_ID: Final = "modbus_unit_id"
+
 DEFAULT_PORT: Final = 1883
 DEFAULT_TLS_PORT: Final = 8883

@@ -6,6 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .runtime import SiteRuntime
+from .telemetry import SiteTelemetry
 
 
 @dataclass(slots=True)
@@ -15,6 +16,7 @@ class BessDispatchData:
     use_case: UseCase
     has_load: bool
     runtime: SiteRuntime
+    telemetry: SiteTelemetry
 
 
 type BessDispatchConfigEntry = ConfigEntry[BessDispatchData]

@@ -11,23 +11,23 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
-    async_track_state_change_event,
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .bess_dispatch_core.gateway.actuator import Actuator, ActuatorUnavailable, NoActuator
 from .bess_dispatch_core.gateway.control_law import SiteState
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher, DispatchState, ManualOverride
 from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MqttLink
+from .bess_dispatch_core.gateway.watchdog import SetpointRefresher
 from .bess_dispatch_core.protocol.command import Command
 from .bess_dispatch_core.protocol.responses import CommandResponse
 from .bess_dispatch_core.protocol.topics import command_response_topic, command_topic
 from .const import DOMAIN
-from .soe_reading import soe_kwh
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ class SiteRuntime:
         gateway_id: str,
         link: MqttLink,
         dispatcher: Dispatcher,
-        soe_entity: str,
-        usable_kwh: float,
+        soe_kwh: Callable[[], float | None],
+        actuator: Actuator | None = None,
+        revert_after_s: float | None = None,
     ) -> None:
         self.hass = hass
         self.entry_id = entry_id
@@ -64,8 +65,15 @@ class SiteRuntime:
         self.gateway_id = gateway_id
         self.link = link
         self.dispatcher = dispatcher
-        self.soe_entity = soe_entity
-        self.usable_kwh = usable_kwh
+        self._soe_kwh = soe_kwh
+        self.actuator = actuator if actuator is not None else NoActuator()
+        # Renews the decision on the battery every 30 s (the seeds/003 watchdog): a gateway
+        # that stops renewing lets a device with a revert timeout fall back by itself.
+        self.refresher = SetpointRefresher(
+            self.actuator,
+            revert_after_s=revert_after_s,
+            on_availability=self._battery_availability,
+        )
         self.store = dispatcher_store(hass, entry_id)
         self.state: DispatchState | None = None
         self.gateway_device_id = ""  # device registry id, set when the entry is set up
@@ -98,17 +106,25 @@ class SiteRuntime:
         self._auth_failure_handler = on_auth_failure
         self.link.subscribe(command_topic(self.site_id), self._command_from_link, qos=1)
         self._unsubscribe.append(self.link.add_state_listener(self._status_from_link))
-        self._unsubscribe.append(
-            async_track_state_change_event(self.hass, [self.soe_entity], self._soe_changed)
-        )
         self.link.start()
         self.evaluate()
+        self.refresher.start()
 
     async def async_stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
         self._cancel_boundary_timer()
+        await self.refresher.stop()
+        # A clean stop hands the battery back at once instead of waiting for the device's
+        # revert timeout; an unreachable battery reverts by itself.
+        try:
+            await self.actuator.release()
+        except ActuatorUnavailable as err:
+            _LOGGER.debug("Releasing the battery of %s failed: %s", self.site_id, err)
+        close = getattr(self.actuator, "close", None)
+        if callable(close):
+            close()
         await self.hass.async_add_executor_job(self.link.stop)
         await self.store.async_save(self.dispatcher.to_dict())
 
@@ -209,12 +225,8 @@ class SiteRuntime:
         self.evaluate()
 
     # --- evaluation --------------------------------------------------------------------------
-    @callback
-    def _soe_changed(self, event: Event[EventStateChangedData]) -> None:
-        self.evaluate()
-
     def site_state(self) -> SiteState:
-        return SiteState(soe_kwh=soe_kwh(self.hass.states.get(self.soe_entity), self.usable_kwh))
+        return SiteState(soe_kwh=self._soe_kwh())
 
     @callback
     def evaluate(self) -> DispatchState:
@@ -239,8 +251,35 @@ class SiteRuntime:
                 },
             )
         self._arm_boundary_timer(state.next_change)
+        self.refresher.submit(state.decision)
+        if not self.refresher.available:
+            # A command that starts applying while the battery is away is told too.
+            self._report_unavailable(state)
         self._notify()
         return state
+
+    @callback
+    def _battery_availability(self, available: bool) -> None:
+        """The actuator lost or regained the battery (reported once each way)."""
+        if available:
+            _LOGGER.info("The battery of site %s answers again", self.site_id)
+            self.dispatcher.battery_reachable()
+        else:
+            _LOGGER.warning(
+                "The battery of site %s cannot be reached: %s",
+                self.site_id,
+                self.refresher.last_error,
+            )
+            if self.state is not None:
+                self._report_unavailable(self.state)
+        self._notify()
+
+    def _report_unavailable(self, state: DispatchState) -> None:
+        """RESOURCE_UNAVAILABLE for the command in force (the dispatcher says it once each)."""
+        response = self.dispatcher.unavailable_response(state, now=dt_util.utcnow())
+        if response is not None:
+            self.last_response = response
+            self.link.publish(command_response_topic(self.site_id), response.to_payload(), qos=1)
 
     def _arm_boundary_timer(self, at: datetime | None) -> None:
         self._cancel_boundary_timer()

@@ -20,6 +20,7 @@ from .bess_dispatch_core.protocol.command import ControlMode
 from .data import BessDispatchConfigEntry
 from .entity import BessDispatchEntity
 from .runtime import SiteRuntime
+from .telemetry_sensor import telemetry_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -71,7 +72,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     runtime = entry.runtime_data.runtime
-    async_add_entities(ControlSensor(runtime, description) for description in DESCRIPTIONS)
+    entities: list[SensorEntity] = [
+        ControlSensor(runtime, description) for description in DESCRIPTIONS
+    ]
+    entities += telemetry_sensors(runtime, entry.runtime_data.telemetry)
+    async_add_entities(entities)
 
 
 class ControlSensor(BessDispatchEntity, SensorEntity):

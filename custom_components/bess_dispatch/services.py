@@ -34,6 +34,7 @@ ATTR_COMMAND_ID = "command_id"
 SERVICE_SET_CONTROL_MODE = "set_control_mode"
 SERVICE_CLEAR_OVERRIDE = "clear_override"
 SERVICE_LOAD_SCHEDULE = "load_schedule"
+SERVICE_PUBLISH_NOW = "publish_now"
 
 _ENTRY: dict[Any, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 
@@ -50,6 +51,7 @@ SET_CONTROL_MODE_SCHEMA = vol.Schema(
     )
 )
 CLEAR_OVERRIDE_SCHEMA = vol.Schema(_ENTRY)
+PUBLISH_NOW_SCHEMA = vol.Schema(_ENTRY)
 LOAD_SCHEDULE_SCHEMA = vol.Schema(
     {
         **_ENTRY,
@@ -60,7 +62,7 @@ LOAD_SCHEDULE_SCHEMA = vol.Schema(
 )
 
 
-def _runtime(hass: HomeAssistant, call: ServiceCall) -> SiteRuntime:
+def _entry(hass: HomeAssistant, call: ServiceCall) -> BessDispatchConfigEntry:
     entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
     entry: BessDispatchConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
@@ -75,7 +77,11 @@ def _runtime(hass: HomeAssistant, call: ServiceCall) -> SiteRuntime:
             translation_key="entry_not_loaded",
             translation_placeholders={"title": entry.title},
         )
-    return entry.runtime_data.runtime
+    return entry
+
+
+def _runtime(hass: HomeAssistant, call: ServiceCall) -> SiteRuntime:
+    return _entry(hass, call).runtime_data.runtime
 
 
 async def _set_control_mode(call: ServiceCall) -> None:
@@ -139,6 +145,12 @@ async def _load_schedule(call: ServiceCall) -> ServiceResponse:
     return {"command_id": response.command_id, "status": response.status.value}
 
 
+async def _publish_now(call: ServiceCall) -> ServiceResponse:
+    """Every metric's latest values now, e.g. after fixing a sensor."""
+    sent = _entry(call.hass, call).runtime_data.telemetry.publish_now()
+    return {"messages": sent}
+
+
 def async_register_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_SET_CONTROL_MODE, _set_control_mode, schema=SET_CONTROL_MODE_SCHEMA
@@ -151,5 +163,12 @@ def async_register_services(hass: HomeAssistant) -> None:
         SERVICE_LOAD_SCHEDULE,
         _load_schedule,
         schema=LOAD_SCHEDULE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_PUBLISH_NOW,
+        _publish_now,
+        schema=PUBLISH_NOW_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -9,6 +9,8 @@ import json
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -46,8 +48,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/bess_dispatch in every test here."""
 
 
+@pytest.fixture(autouse=True)
+def config_dir_per_test(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The outbox is a real SQLite file under .storage: keep it out of the shared test config."""
+    hass.config.config_dir = str(tmp_path)
+
+
 def add_source_sensors(
-    hass: HomeAssistant, use_case: str = "ac_link", has_load: bool = True
+    hass: HomeAssistant,
+    use_case: str = "ac_link",
+    has_load: bool = True,
+    at: datetime | None = None,
 ) -> dict[str, str]:
     """A lifetime-energy sensor for every required metric; the sources step's answer."""
     required, _optional = mappable_metrics(UseCase(use_case), has_load)
@@ -62,6 +73,7 @@ def add_source_sensors(
                 "device_class": "energy",
                 "state_class": "total_increasing",
             },
+            timestamp=None if at is None else at.timestamp(),
         )
         mapping[metric.name] = entity_id
     return mapping
@@ -89,16 +101,24 @@ def entry_data(broker: Broker) -> dict[str, Any]:
     return SITE_DATA | BATTERY_DATA | {"sources": SOURCES} | broker_data(broker)
 
 
-def set_soc(hass: HomeAssistant, percent: float) -> None:
-    hass.states.async_set(SOE_SENSOR, str(percent), {"unit_of_measurement": "%"})
+def set_soc(hass: HomeAssistant, percent: float, at: datetime | None = None) -> None:
+    hass.states.async_set(
+        SOE_SENSOR,
+        str(percent),
+        {"unit_of_measurement": "%"},
+        timestamp=None if at is None else at.timestamp(),
+    )
 
 
 async def setup_site(
-    hass: HomeAssistant, broker: Broker, options: dict[str, Any] | None = None
+    hass: HomeAssistant,
+    broker: Broker,
+    options: dict[str, Any] | None = None,
+    readings_at: datetime | None = None,
 ) -> MockConfigEntry:
-    """A loaded entry connected to ``broker``, SoC at 50 %."""
-    set_soc(hass, 50)
-    add_source_sensors(hass)
+    """A loaded entry connected to ``broker``, SoC at 50 % (readings taken at ``readings_at``)."""
+    set_soc(hass, 50, readings_at)
+    add_source_sensors(hass, at=readings_at)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"{SITE} / {GATEWAY}",
@@ -147,6 +167,13 @@ class OptimizerClient:
             if received_topic == topic:
                 decoded: dict[str, Any] = json.loads(payload)
                 return decoded
+
+    def received(self) -> list[tuple[str, bytes]]:
+        """Everything that arrived so far (and not taken by next_on)."""
+        messages = []
+        while not self.messages.empty():
+            messages.append(self.messages.get_nowait())
+        return messages
 
     def close(self) -> None:
         self.client.disconnect()

@@ -1,0 +1,361 @@
+"""One site's telemetry inside Home Assistant: sensors in, dt/ messages out.
+
+Glue only. The pure pipeline turns readings into protocol messages at each metric's
+cadence; every message goes through the persisted outbox (SQLite under .storage), which
+the forwarder drains to the broker, newest first after an outage. Alerts and the
+optimizer's TelemetryFeedback are handled here too.
+"""
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfEnergy, UnitOfPower
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .bess_dispatch_core.gateway.alerts import AlertTracker
+from .bess_dispatch_core.gateway.energy_counter import MeterSemantics
+from .bess_dispatch_core.gateway.feedback import FeedbackCounter
+from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
+from .bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
+from .bess_dispatch_core.gateway.mqtt_link import MqttLink
+from .bess_dispatch_core.gateway.outbox import Outbox
+from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
+from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+STORE_VERSION = 1
+SAVE_DELAY_S = 30.0
+# Alerts about sources and the backlog are checked this often (and on every send).
+HOUSEKEEPING_INTERVAL = timedelta(seconds=30)
+BATTERY_SOE = "battery_soe"
+ENERGY_REMAINING = "battery_energy_remaining"
+
+_KWH: dict[str, float] = {
+    UnitOfEnergy.WATT_HOUR: 0.001,
+    UnitOfEnergy.KILO_WATT_HOUR: 1.0,
+    UnitOfEnergy.MEGA_WATT_HOUR: 1000.0,
+}
+_KW: dict[str, float] = {UnitOfPower.WATT: 0.001, UnitOfPower.KILO_WATT: 1.0}
+
+type Listener = Callable[[], None]
+
+
+def telemetry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.telemetry")
+
+
+def outbox_path(hass: HomeAssistant, entry_id: str) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.outbox.sqlite"))
+
+
+def _open_outbox(path: Path) -> Outbox:
+    """Blocking: .storage may not exist yet on a fresh install."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Outbox(path)
+
+
+def remove_outbox(hass: HomeAssistant, entry_id: str) -> None:
+    """Blocking: a removed site's queued telemetry goes with it."""
+    path = outbox_path(hass, entry_id)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        candidate.unlink(missing_ok=True)
+
+
+def _unit(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The unit now, or the one the entity registry remembers while the entity is away."""
+    state = hass.states.get(entity_id)
+    if state is not None and state.attributes.get("unit_of_measurement"):
+        return str(state.attributes["unit_of_measurement"])
+    entry = er.async_get(hass).async_get(entity_id)
+    return None if entry is None else entry.unit_of_measurement
+
+
+def _quantity(metric: str, unit: str | None) -> SourceQuantity:
+    if metric == BATTERY_SOE:
+        return SourceQuantity.SOC_PERCENT if unit == "%" else SourceQuantity.ENERGY_STATE
+    if metric == ENERGY_REMAINING:
+        return SourceQuantity.ENERGY_STATE
+    return SourceQuantity.POWER if unit in _KW else SourceQuantity.ENERGY
+
+
+def _canonical(quantity: SourceQuantity, state: State | None) -> float | None:
+    """The reading in kWh (energy), kW (power) or % (state of charge); None = unavailable.
+
+    Converting here keeps a user's change of display unit (Wh -> kWh) from looking like a
+    meter jump to the counters.
+    """
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        value = float(state.state)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    unit = state.attributes.get("unit_of_measurement")
+    if quantity is SourceQuantity.SOC_PERCENT:
+        return value if unit == "%" else None
+    factor = (_KW if quantity is SourceQuantity.POWER else _KWH).get(str(unit))
+    return None if factor is None else value * factor
+
+
+class SiteTelemetry:
+    """Pipeline + outbox + forwarder + alerts + feedback for one config entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        entry_id: str,
+        site_id: str,
+        gateway_id: str,
+        link: MqttLink,
+        sources: Mapping[str, str],
+        soe_entity: str,
+        usable_kwh: float,
+        soe_min_kwh: float,
+        soe_max_kwh: float,
+    ) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self.site_id = site_id
+        self.gateway_id = gateway_id
+        self.link = link
+        self.usable_kwh = usable_kwh
+        self._on_soe_change: Callable[[], object] | None = None
+        # metric -> entity; the SoE sensor of the battery step measures battery_soe.
+        self.entities: dict[str, str] = {**sources, BATTERY_SOE: soe_entity}
+        self.nameplate_remaining = ENERGY_REMAINING not in self.entities
+        self.quantities: dict[str, SourceQuantity] = {}
+        pipeline_sources = []
+        for metric, entity_id in self.entities.items():
+            quantity = _quantity(metric, _unit(hass, entity_id))
+            self.quantities[metric] = quantity
+            pipeline_sources.append(self._source(metric, quantity, entity_id))
+        if self.nameplate_remaining:
+            self.quantities[ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
+            pipeline_sources.append(
+                MetricSource(ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
+            )
+        self._sources = pipeline_sources
+        self.pipeline = TelemetryPipeline(
+            site_id=site_id,
+            gateway_id=gateway_id,
+            sources=pipeline_sources,
+            capacity_kwh=usable_kwh,
+        )
+        self.alerts = AlertTracker(
+            site_id=site_id, gateway_id=gateway_id, soe_min_kwh=soe_min_kwh, soe_max_kwh=soe_max_kwh
+        )
+        self.feedback = FeedbackCounter()
+        self.store = telemetry_store(hass, entry_id)
+        self.outbox: Outbox | None = None
+        self.forwarder: Forwarder | None = None
+        self.last_sent: datetime | None = None
+        self._listeners: list[Listener] = []
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._timer: CALLBACK_TYPE | None = None
+
+    def _source(self, metric: str, quantity: SourceQuantity, entity_id: str) -> MetricSource:
+        unit = {SourceQuantity.POWER: "kW", SourceQuantity.SOC_PERCENT: "%"}.get(quantity, "kWh")
+        semantics = None
+        if quantity is SourceQuantity.ENERGY:
+            state = self.hass.states.get(entity_id)
+            state_class = None if state is None else state.attributes.get("state_class")
+            semantics = (
+                MeterSemantics.TOTAL if state_class == "total" else MeterSemantics.TOTAL_INCREASING
+            )
+        return MetricSource(metric, quantity, unit, semantics)
+
+    def set_soe_listener(self, listener: Callable[[], object]) -> None:
+        """Called after every SoE reading (the control law re-evaluates on each)."""
+        self._on_soe_change = listener
+
+    # --- life cycle ------------------------------------------------------------------------
+    async def async_start(self) -> None:
+        stored = await self.store.async_load()
+        if stored is not None:
+            try:
+                self.pipeline = TelemetryPipeline.from_dict(
+                    stored.get("pipeline", {}),
+                    site_id=self.site_id,
+                    gateway_id=self.gateway_id,
+                    sources=self._sources,
+                    capacity_kwh=self.usable_kwh,
+                )
+                self.alerts.restore(stored.get("alerts", {}))
+            except (ValueError, KeyError, TypeError) as err:
+                _LOGGER.warning(
+                    "Stored telemetry state for %s is unreadable: %s", self.site_id, err
+                )
+        path = outbox_path(self.hass, self.entry_id)
+        self.outbox = await self.hass.async_add_executor_job(_open_outbox, path)
+        self.forwarder = Forwarder(self.outbox, self.link, name=f"bess-dispatch-{self.site_id}-fwd")
+        self.forwarder.start()
+        self.link.subscribe(
+            telemetry_feedback_topic(self.site_id, self.gateway_id), self._feedback_from_link
+        )
+        self._unsubscribe.append(
+            async_track_state_change_event(
+                self.hass, list(self.entities.values()), self._state_changed
+            )
+        )
+        self._unsubscribe.append(
+            async_track_time_interval(self.hass, self._housekeeping, HOUSEKEEPING_INTERVAL)
+        )
+        now = dt_util.utcnow()
+        for metric, entity_id in self.entities.items():
+            state = self.hass.states.get(entity_id)
+            # A reading is as old as its state: that is when the meter showed it.
+            self._observe(metric, state, now if state is None else state.last_updated)
+        self._tick(now)
+
+    async def async_stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        if self.forwarder is not None:
+            await self.hass.async_add_executor_job(self.forwarder.stop)
+        if self.outbox is not None:
+            await self.hass.async_add_executor_job(self.outbox.close)
+        await self.store.async_save(self._stored())
+
+    def _stored(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline.to_dict(), "alerts": self.alerts.to_dict()}
+
+    # --- readings ------------------------------------------------------------------------
+    @callback
+    def _state_changed(self, event: Event[EventStateChangedData]) -> None:
+        entity_id = event.data["entity_id"]
+        state = event.data["new_state"]
+        at = dt_util.utcnow() if state is None else state.last_updated
+        metrics = [metric for metric, mapped in self.entities.items() if mapped == entity_id]
+        for metric in metrics:
+            self._observe(metric, state, at)
+        self._tick(dt_util.utcnow())
+        if BATTERY_SOE in metrics and self._on_soe_change is not None:
+            # Control re-evaluates on every SoE update, with this very reading.
+            self._on_soe_change()
+
+    def _observe(self, metric: str, state: State | None, at: datetime) -> None:
+        value = _canonical(self.quantities[metric], state)
+        try:
+            self.pipeline.observe(metric, value, at)
+        except ValueError as err:
+            _LOGGER.warning("Reading of %s for %s refused: %s", metric, self.site_id, err)
+
+    def soe_kwh(self) -> float | None:
+        return self.pipeline.value(BATTERY_SOE)
+
+    # --- sending ---------------------------------------------------------------------------
+    @callback
+    def _tick(self, now: datetime) -> None:
+        """Send what is due, then sleep until the next metric is due."""
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        if self.nameplate_remaining:
+            self.pipeline.observe(ENERGY_REMAINING, self.usable_kwh, now)
+        messages = self.pipeline.due(now)
+        messages += self.alerts.check_soe(self.soe_kwh(), now)
+        self._send(messages)
+        next_due = self.pipeline.next_due()
+        if next_due is not None:
+            self._timer = async_track_point_in_utc_time(
+                self.hass, self._timer_fired, max(next_due, now + timedelta(seconds=1))
+            )
+
+    @callback
+    def _timer_fired(self, now: datetime) -> None:
+        self._timer = None
+        self._tick(now)
+
+    @callback
+    def _housekeeping(self, now: datetime) -> None:
+        messages = self.alerts.check_sources(self.pipeline.unavailable_since(), now)
+        for message in messages:
+            # Raised and cleared once each: the log says it once too.
+            alert = json.loads(message.payload)
+            log = _LOGGER.warning if alert["active"] else _LOGGER.info
+            log("Site %s: %s", self.site_id, alert["message"])
+        if self.forwarder is not None:
+            stats = self.forwarder.stats()
+            oldest = None if self.outbox is None else self.outbox.oldest_created_at()
+            age = None if oldest is None else timedelta(seconds=max(0.0, now.timestamp() - oldest))
+            messages += self.alerts.check_backlog(stats.queued, age, now)
+        self._send(messages)
+        self._notify()
+
+    @callback
+    def publish_now(self) -> int:
+        """Every metric's latest values at once (the publish_now action)."""
+        messages = self.pipeline.publish_all(dt_util.utcnow())
+        self._send(messages)
+        return len(messages)
+
+    def _send(self, messages: list[OutgoingMessage]) -> None:
+        if not messages or self.forwarder is None:
+            return
+        self.hass.async_add_executor_job(self._submit, messages)
+        self.last_sent = dt_util.utcnow()
+        self.store.async_delay_save(self._stored, SAVE_DELAY_S)
+        self._notify()
+
+    def _submit(self, messages: list[OutgoingMessage]) -> None:
+        # SQLite writes are blocking I/O: never on the event loop.
+        assert self.forwarder is not None
+        for message in messages:
+            self.forwarder.submit(message.topic, message.payload, message.qos)
+
+    def stats(self) -> ForwarderStats | None:
+        return None if self.forwarder is None else self.forwarder.stats()
+
+    # --- feedback --------------------------------------------------------------------------
+    def _feedback_from_link(self, topic: str, payload: bytes) -> None:
+        self.hass.loop.call_soon_threadsafe(self._feedback, payload)
+
+    @callback
+    def _feedback(self, payload: bytes) -> None:
+        self.feedback.consume(payload, dt_util.utcnow())
+        self._notify()
+
+    # --- listeners -------------------------------------------------------------------------
+    @callback
+    def async_add_listener(self, listener: Listener) -> CALLBACK_TYPE:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            self._listeners.remove(listener)
+
+        return remove
+
+    @callback
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()

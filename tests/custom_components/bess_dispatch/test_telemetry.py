@@ -1,0 +1,217 @@
+"""Telemetry from HA sensors to a real broker: every required metric, valid, exactly once."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.bess_dispatch.bess_dispatch_core.protocol.metrics import (
+    UseCase,
+    required_metrics,
+)
+from custom_components.bess_dispatch.const import DOMAIN
+from custom_components.bess_dispatch.source_mapping import mappable_metrics
+from tests.helpers.asyncapi import validated
+from tests.plugins.mosquitto_broker import Broker
+
+from .conftest import (
+    BATTERY_DATA,
+    GATEWAY,
+    SITE,
+    SOE_SENSOR,
+    OptimizerClient,
+    broker_data,
+)
+
+STEP = timedelta(seconds=30)
+
+
+def set_reading(hass: HomeAssistant, entity_id: str, value: float, unit: str, at: Any) -> None:
+    device_class = {"kWh": "energy", "W": "power", "%": "battery"}[unit]
+    state_class = "total_increasing" if unit == "kWh" else "measurement"
+    hass.states.async_set(
+        entity_id,
+        f"{value:.3f}",
+        {"unit_of_measurement": unit, "device_class": device_class, "state_class": state_class},
+        timestamp=at.timestamp(),
+    )
+
+
+async def collect(client: OptimizerClient, hass: HomeAssistant, seconds: float) -> list[Any]:
+    received: list[Any] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
+        received += client.received()
+    return received
+
+
+@pytest.mark.parametrize(
+    ("use_case", "has_load"),
+    [("ac_link", True), ("dc_link", True), ("standalone", False)],
+)
+async def test_every_required_metric_arrives_valid(
+    hass: HomeAssistant, mosquitto_broker: Broker, use_case: str, has_load: bool
+) -> None:
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        required, _optional = mappable_metrics(UseCase(use_case), has_load)
+        sources = {metric.name: f"sensor.{metric.name}" for metric in required}
+        # Eleven minutes of history, so at least one whole 5-minute window closes.
+        now = dt_util.utcnow()
+        start = now - timedelta(minutes=11)
+        for entity_id in sources.values():
+            set_reading(hass, entity_id, 100.0, "kWh", start)
+        set_reading(hass, SOE_SENSOR, 40.0, "%", start)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=f"{SITE}/{GATEWAY}",
+            data={
+                "site_id": SITE,
+                "gateway_id": GATEWAY,
+                "use_case": use_case,
+                "has_load": has_load,
+                "sources": sources,
+            }
+            | BATTERY_DATA
+            | broker_data(mosquitto_broker),
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+
+        at = start
+        step = 0
+        while at + STEP <= now:
+            at += STEP
+            step += 1
+            for entity_id in sources.values():
+                set_reading(hass, entity_id, 100.0 + 0.05 * step, "kWh", at)
+            set_reading(hass, SOE_SENSOR, 40.0 + 0.2 * step, "%", at)
+        async_fire_time_changed(hass, now + timedelta(minutes=2))
+        received = await collect(client, hass, 2.0)
+
+        seen: dict[str, set[str]] = {}
+        message_ids: list[str] = []
+        for topic, payload in received:
+            if not topic.startswith("dt/"):
+                continue
+            address, document = validated(topic, payload)
+            assert (address.site_id, address.gateway_id) == (SITE, GATEWAY)
+            message_ids.append(document["message_id"])
+            if address.metric is not None:
+                seen.setdefault(address.metric, set()).add(address.kind.value)
+        assert len(message_ids) == len(set(message_ids)), "a message arrived twice"
+        for metric in required_metrics(UseCase(use_case), has_load=has_load):
+            if metric.name == "curtailment":
+                continue
+            assert "lifetime" in seen.get(metric.name, set()), metric.name
+            if metric.kind.value == "energy":
+                assert "windowed" in seen[metric.name], metric.name
+        assert "power" in seen["battery_soe"]
+    finally:
+        client.close()
+
+
+def queued_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """message_ids waiting in the entry's outbox, newest first."""
+    import json as json_module
+
+    outbox = entry.runtime_data.telemetry.outbox
+    assert outbox is not None
+    return [json_module.loads(m.payload)["message_id"] for m in outbox.newest(100_000)]
+
+
+async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEntry, Any]:
+    """A site whose broker is down while an hour of readings comes in."""
+    from .conftest import setup_site
+
+    now = dt_util.utcnow()
+    start = now - timedelta(minutes=61)
+    entry = await setup_site(hass, broker, readings_at=start)
+    runtime = entry.runtime_data.runtime
+    for _ in range(100):
+        if runtime.link_status.connected:
+            break
+        await asyncio.sleep(0.02)
+    broker.stop()
+    for _ in range(100):
+        if not runtime.link_status.connected:
+            break
+        await asyncio.sleep(0.02)
+        await hass.async_block_till_done()
+    sources = entry.data["sources"]
+    at = start
+    step = 0
+    while at + STEP <= now:
+        at += STEP
+        step += 1
+        for entity_id in sources.values():
+            set_reading(hass, entity_id, 1000.0 + 0.05 * step, "kWh", at)
+        set_reading(hass, SOE_SENSOR, 30.0 + 0.1 * step, "%", at)
+    # The next send is due a minute on; it carries the windows that closed meanwhile.
+    async_fire_time_changed(hass, now + timedelta(minutes=2))
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(lambda: None)  # let the outbox writes land
+    return entry, now
+
+
+async def test_outage_hour_arrives_once_newest_first(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    entry, _now = await outage_hour(hass, mosquitto_broker)
+    await asyncio.sleep(0.3)
+    queued = await hass.async_add_executor_job(queued_ids, hass, entry)
+    assert len(queued) >= 7 * 10  # an hour of 5-minute windows for each of 7 metrics
+
+    mosquitto_broker.start()
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        received = await collect(client, hass, 6.0)
+    finally:
+        client.close()
+    ids = [
+        validated(topic, payload)[1]["message_id"]
+        for topic, payload in received
+        if topic.startswith("dt/")
+    ]
+    assert len(ids) == len(set(ids)), "a reading arrived twice"
+    assert set(queued) <= set(ids), "a queued reading never arrived"
+    # Newest first: for one windowed topic, window ends only go back in time.
+    windows = [
+        validated(topic, payload)[1]["window_end"]
+        for topic, payload in received
+        if topic == f"dt/{SITE}/{GATEWAY}/meter_import_ac/energy/PT5M"
+    ]
+    assert len(windows) >= 10
+    assert windows == sorted(windows, reverse=True)
+
+
+async def test_outage_backlog_survives_a_reload(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    entry, _now = await outage_hour(hass, mosquitto_broker)
+    await asyncio.sleep(0.3)
+    queued = await hass.async_add_executor_job(queued_ids, hass, entry)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    mosquitto_broker.start()
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        received = await collect(client, hass, 6.0)
+    finally:
+        client.close()
+    ids = [
+        validated(topic, payload)[1]["message_id"]
+        for topic, payload in received
+        if topic.startswith("dt/")
+    ]
+    assert len(ids) == len(set(ids))
+    assert set(queued) <= set(ids)
