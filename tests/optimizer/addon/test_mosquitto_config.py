@@ -46,6 +46,7 @@ def test_conf_with_tls_listener() -> None:
         "log_type information\n"
         "log_timestamp_format %Y-%m-%d %H:%M:%S\n"
         "connection_messages true\n"
+        "set_tcp_nodelay true\n"
         "\n"
         "# Plain MQTT: for Home Assistant and gateways on the local network.\n"
         "listener 1883\n"

@@ -18,6 +18,14 @@ optimizer key on them):
     More than ``backlog_max_messages`` messages queued, or the oldest queued message is
     older than ``backlog_max_age`` (the link is down or too slow). Cleared once both are
     back to half their threshold, so a backlog draining around a threshold does not flap.
+``NO_SCHEDULE`` (warning)
+    No live schedule entry covers now: the battery runs its own self-consumption
+    (PROTOCOL.md's fallback). Cleared when a schedule covers now again.
+``BATTERY_UNREACHABLE`` (critical)
+    The actuator cannot reach the battery. Cleared when it answers again.
+``MESSAGES_DROPPED`` (warning)
+    The outbox dropped telemetry (full or too old): raised for every drop with the counts,
+    and never cleared, because lost data stays lost.
 
 :meth:`AlertTracker.to_dict` keeps the active alerts across restarts, so a condition that
 ended while Home Assistant was down is still cleared afterwards.
@@ -37,6 +45,9 @@ from .outgoing_message import OutgoingMessage
 SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
 SOE_OUT_OF_LIMITS = "SOE_OUT_OF_LIMITS"
 BACKLOG_GROWING = "BACKLOG_GROWING"
+NO_SCHEDULE = "NO_SCHEDULE"
+BATTERY_UNREACHABLE = "BATTERY_UNREACHABLE"
+MESSAGES_DROPPED = "MESSAGES_DROPPED"
 
 
 def source_unavailable_code(metric: str) -> str:
@@ -148,6 +159,46 @@ class AlertTracker:
         if queued <= self._backlog_max_messages // 2 and age <= self._backlog_max_age / 2:
             return self._clear(BACKLOG_GROWING, f"backlog down to {queued} messages", now)
         return []
+
+    def check_schedule(self, covered: bool, now: datetime) -> list[OutgoingMessage]:
+        """Whether a schedule entry covers now (False: the self-consumption fallback)."""
+        if covered:
+            return self._clear(NO_SCHEDULE, "a schedule covers now again", now)
+        return self._raise(
+            NO_SCHEDULE,
+            Severity.WARNING,
+            "no schedule covers now: the battery runs its own self-consumption",
+            now,
+        )
+
+    def check_battery(
+        self, reachable: bool, detail: str | None, now: datetime
+    ) -> list[OutgoingMessage]:
+        if reachable:
+            return self._clear(BATTERY_UNREACHABLE, "the battery answers again", now)
+        return self._raise(
+            BATTERY_UNREACHABLE,
+            Severity.CRITICAL,
+            f"the battery cannot be reached: {detail or 'no answer'}",
+            now,
+        )
+
+    def dropped(self, counts: Mapping[str, int], now: datetime) -> list[OutgoingMessage]:
+        """Messages the outbox dropped, by reason: one alert per drop event, never silent."""
+        total = sum(counts.values())
+        if total <= 0:
+            return []
+        detail = ", ".join(f"{count} {reason}" for reason, count in sorted(counts.items()))
+        return [
+            self._message(
+                MESSAGES_DROPPED,
+                Severity.WARNING,
+                True,
+                now,
+                text=f"{total} telemetry messages dropped ({detail})",
+                now=now,
+            )
+        ]
 
     def _raise(
         self, code: str, severity: Severity, message: str, now: datetime

@@ -136,3 +136,42 @@ def test_bad_limits_are_refused() -> None:
         )
     with pytest.raises(ValueError, match="gateway_id"):
         AlertTracker(site_id="s", gateway_id="g/1", soe_min_kwh=1, soe_max_kwh=4)
+
+
+def test_schedule_fallback_is_raised_and_cleared_once() -> None:
+    tracker = AlertTracker(site_id="s", gateway_id="g", soe_min_kwh=1.0, soe_max_kwh=9.0)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    raised = tracker.check_schedule(False, now)
+    assert [json.loads(m.payload)["code"] for m in raised] == ["NO_SCHEDULE"]
+    assert tracker.check_schedule(False, now) == []
+    cleared = tracker.check_schedule(True, now)
+    assert [json.loads(m.payload)["active"] for m in cleared] == [False]
+    assert tracker.check_schedule(True, now) == []
+
+
+def test_battery_unreachable_is_raised_and_cleared_once() -> None:
+    tracker = AlertTracker(site_id="s", gateway_id="g", soe_min_kwh=1.0, soe_max_kwh=9.0)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    raised = tracker.check_battery(False, "connection refused", now)
+    alert = json.loads(raised[0].payload)
+    assert (alert["code"], alert["severity"], alert["active"]) == (
+        "BATTERY_UNREACHABLE",
+        "critical",
+        True,
+    )
+    assert "connection refused" in alert["message"]
+    assert tracker.check_battery(False, "again", now) == []
+    assert len(tracker.check_battery(True, None, now)) == 1
+
+
+def test_every_drop_is_announced() -> None:
+    tracker = AlertTracker(site_id="s", gateway_id="g", soe_min_kwh=1.0, soe_max_kwh=9.0)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    assert tracker.dropped({}, now) == []
+    first = tracker.dropped({"capacity": 3}, now)
+    second = tracker.dropped({"age": 1, "capacity": 2}, now)
+    texts = [json.loads(m.payload)["message"] for m in first + second]
+    assert texts == [
+        "3 telemetry messages dropped (3 capacity)",
+        "3 telemetry messages dropped (1 age, 2 capacity)",
+    ]
