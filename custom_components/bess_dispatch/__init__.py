@@ -4,6 +4,8 @@ Thin by design: it wires a config entry to the pure ``bess_dispatch_core`` packa
 link, schedule book, control law) through :class:`SiteRuntime`.
 """
 
+from datetime import timedelta
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
@@ -18,6 +20,7 @@ from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import MqttLink
 from .bess_dispatch_core.gateway.tls_context import TlsConfigError
 from .bess_dispatch_core.protocol.metrics import UseCase
+from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .broker import AUTH_FAILURES, build_broker_settings
 from .const import (
     CONF_GATEWAY_ID,
@@ -26,8 +29,12 @@ from .const import (
     CONF_SITE_ID,
     CONF_SOE_ENTITY,
     CONF_SOURCES,
+    CONF_TELEMETRY_INTERVAL_S,
+    CONF_TELEMETRY_WINDOW,
     CONF_USABLE_KWH,
     CONF_USE_CASE,
+    DEFAULT_TELEMETRY_INTERVAL_S,
+    DEFAULT_TELEMETRY_WINDOW,
     DOMAIN,
 )
 from .data import BessDispatchConfigEntry, BessDispatchData
@@ -78,11 +85,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         site_id=data[CONF_SITE_ID],
         gateway_id=data[CONF_GATEWAY_ID],
         link=link,
-        sources=data.get(CONF_SOURCES, {}),
+        sources=entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {}),
         soe_entity=data[CONF_SOE_ENTITY],
         usable_kwh=float(data[CONF_USABLE_KWH]),
         soe_min_kwh=limits.soe_min_kwh,
         soe_max_kwh=limits.soe_max_kwh,
+        interval=timedelta(
+            seconds=entry.options.get(CONF_TELEMETRY_INTERVAL_S, DEFAULT_TELEMETRY_INTERVAL_S)
+        ),
+        window=parse_duration(entry.options.get(CONF_TELEMETRY_WINDOW, DEFAULT_TELEMETRY_WINDOW)),
     )
     runtime = SiteRuntime(
         hass,
@@ -91,7 +102,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         gateway_id=data[CONF_GATEWAY_ID],
         link=link,
         dispatcher=Dispatcher(limits),
-        soe_kwh=telemetry.soe_kwh,
+        telemetry=telemetry,
         actuator=actuator,
         revert_after_s=revert_after_s,
     )

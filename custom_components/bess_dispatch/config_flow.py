@@ -60,12 +60,17 @@ from .const import (
     CONF_SOE_MAX_PCT,
     CONF_SOE_MIN_PCT,
     CONF_SOURCES,
+    CONF_TELEMETRY_INTERVAL_S,
+    CONF_TELEMETRY_WINDOW,
     CONF_TLS,
     CONF_USABLE_KWH,
     CONF_USE_CASE,
     CONF_USERNAME,
     DEFAULT_PORT,
+    DEFAULT_TELEMETRY_INTERVAL_S,
+    DEFAULT_TELEMETRY_WINDOW,
     DOMAIN,
+    TELEMETRY_WINDOWS,
 )
 from .data import BessDispatchConfigEntry
 from .source_mapping import source_errors, sources_schema
@@ -153,6 +158,17 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_GRID_CHARGING, default=True): BooleanSelector(),
         vol.Optional(CONF_RAMP_KW_PER_S): _number("kW/s", 1_000, 0.01),
         vol.Optional(CONF_EXPORT_LIMIT_KW): _number("kW", 10_000),
+        # The seeds ask for every metric at least every 10 minutes.
+        vol.Required(
+            CONF_TELEMETRY_INTERVAL_S, default=DEFAULT_TELEMETRY_INTERVAL_S
+        ): NumberSelector(
+            NumberSelectorConfig(
+                min=10, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+            )
+        ),
+        vol.Required(CONF_TELEMETRY_WINDOW, default=DEFAULT_TELEMETRY_WINDOW): SelectSelector(
+            SelectSelectorConfig(options=list(TELEMETRY_WINDOWS), mode=SelectSelectorMode.DROPDOWN)
+        ),
         vol.Required(CONF_ACTUATOR, default=ACTUATOR_NONE): SelectSelector(
             SelectSelectorConfig(
                 options=[ACTUATOR_NONE, ACTUATOR_HOME_ASSISTANT, ACTUATOR_MODBUS],
@@ -376,16 +392,35 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
             self._options = dict(user_input)
-            if user_input[CONF_ACTUATOR] == ACTUATOR_HOME_ASSISTANT:
-                return await self.async_step_home_assistant_actuator()
-            if user_input[CONF_ACTUATOR] == ACTUATOR_MODBUS:
-                return await self.async_step_modbus_actuator()
-            return self.async_create_entry(data=self._options)
+            return await self.async_step_sources()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, self.config_entry.options
             ),
+        )
+
+    async def async_step_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Map the measurements again (a sensor replaced, an optional metric added)."""
+        data = self.config_entry.data
+        schema = sources_schema(UseCase(data[CONF_USE_CASE]), data[CONF_HAS_LOAD])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = source_errors(self.hass, user_input)
+            if not errors:
+                self._options[CONF_SOURCES] = dict(user_input)
+                if self._options[CONF_ACTUATOR] == ACTUATOR_HOME_ASSISTANT:
+                    return await self.async_step_home_assistant_actuator()
+                if self._options[CONF_ACTUATOR] == ACTUATOR_MODBUS:
+                    return await self.async_step_modbus_actuator()
+                return self.async_create_entry(data=self._options)
+        current = self.config_entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {})
+        return self.async_show_form(
+            step_id="sources",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or current),
+            errors=errors,
         )
 
     async def async_step_home_assistant_actuator(

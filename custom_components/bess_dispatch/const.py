@@ -36,6 +36,13 @@ CONF_GRID_CHARGING: Final = "grid_charging_allowed"
 CONF_EXPORT_LIMIT_KW: Final = "export_limit_kw"
 CONF_SOE_ENTITY: Final = "soe_entity"
 
+# Telemetry timing (options).
+CONF_TELEMETRY_INTERVAL_S: Final = "telemetry_interval_s"
+CONF_TELEMETRY_WINDOW: Final = "telemetry_window"
+DEFAULT_TELEMETRY_INTERVAL_S: Final = 60
+DEFAULT_TELEMETRY_WINDOW: Final = "PT5M"
+TELEMETRY_WINDOWS: Final = ("PT5M", "PT15M", "PT30M", "PT1H")
+
 # Where decisions go (options).
 CONF_ACTUATOR: Final = "actuator"
 ACTUATOR_NONE: Final = "none"

@@ -49,4 +49,29 @@ async def async_get_config_entry_diagnostics(
         if runtime.last_response is None
         else runtime.last_response.to_dict(),
         "dispatcher": runtime.dispatcher.to_dict(),
+        "telemetry": _telemetry(entry),
+    }
+
+
+def _telemetry(entry: BessDispatchConfigEntry) -> dict[str, Any]:
+    telemetry = entry.runtime_data.telemetry
+    stats = telemetry.stats()
+    return {
+        "metrics": telemetry.pipeline.metrics,
+        "unavailable_since": {
+            metric: since.isoformat()
+            for metric, since in telemetry.pipeline.unavailable_since().items()
+        },
+        "outbox": None
+        if stats is None
+        else {
+            "queued": stats.queued,
+            "in_flight": stats.in_flight,
+            "sent": stats.sent,
+            "failed_publishes": stats.failed_publishes,
+            "dropped": {str(reason): n for reason, n in stats.dropped.by_reason.items()},
+        },
+        "last_sent": None if telemetry.last_sent is None else telemetry.last_sent.isoformat(),
+        "active_alerts": {code: at.isoformat() for code, at in telemetry.alerts.active.items()},
+        "feedback": telemetry.feedback.to_dict(),
     }

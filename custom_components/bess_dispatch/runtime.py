@@ -25,9 +25,11 @@ from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MqttLink
 from .bess_dispatch_core.gateway.watchdog import SetpointRefresher
 from .bess_dispatch_core.protocol.command import Command
+from .bess_dispatch_core.protocol.errors import ErrorCode, ProtocolError
 from .bess_dispatch_core.protocol.responses import CommandResponse
 from .bess_dispatch_core.protocol.topics import command_response_topic, command_topic
 from .const import DOMAIN
+from .telemetry import SiteTelemetry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class SiteRuntime:
         gateway_id: str,
         link: MqttLink,
         dispatcher: Dispatcher,
-        soe_kwh: Callable[[], float | None],
+        telemetry: SiteTelemetry,
         actuator: Actuator | None = None,
         revert_after_s: float | None = None,
     ) -> None:
@@ -65,7 +67,7 @@ class SiteRuntime:
         self.gateway_id = gateway_id
         self.link = link
         self.dispatcher = dispatcher
-        self._soe_kwh = soe_kwh
+        self.telemetry = telemetry
         self.actuator = actuator if actuator is not None else NoActuator()
         # Renews the decision on the battery every 30 s (the seeds/003 watchdog): a gateway
         # that stops renewing lets a device with a revert timeout fall back by itself.
@@ -169,7 +171,19 @@ class SiteRuntime:
     @callback
     def handle_command_payload(self, payload: bytes | str) -> CommandResponse:
         """A ``cmd/`` message: validate, take or reject, answer, re-evaluate."""
-        response = self.dispatcher.receive(payload, now=dt_util.utcnow())
+        now = dt_util.utcnow()
+        try:
+            response = self.dispatcher.receive(payload, now=now)
+        except Exception:
+            # Whatever went wrong, the optimizer gets an answer, and the previous schedules
+            # keep running (the book only changes on a successful offer).
+            _LOGGER.exception("Handling a command for site %s failed", self.site_id)
+            response = CommandResponse.rejected(
+                in_reply_to=None,
+                command_id=None,
+                errors=(ProtocolError(ErrorCode.INTERNAL_ERROR, "", "the gateway failed"),),
+                now=now,
+            )
         self._answer(response)
         return response
 
@@ -226,7 +240,7 @@ class SiteRuntime:
 
     # --- evaluation --------------------------------------------------------------------------
     def site_state(self) -> SiteState:
-        return SiteState(soe_kwh=self._soe_kwh())
+        return SiteState(soe_kwh=self.telemetry.soe_kwh())
 
     @callback
     def evaluate(self) -> DispatchState:
@@ -251,6 +265,7 @@ class SiteRuntime:
                 },
             )
         self._arm_boundary_timer(state.next_change)
+        self.telemetry.report_schedule(covered=state.entry is not None)
         self.refresher.submit(state.decision)
         if not self.refresher.available:
             # A command that starts applying while the battery is away is told too.
@@ -261,6 +276,7 @@ class SiteRuntime:
     @callback
     def _battery_availability(self, available: bool) -> None:
         """The actuator lost or regained the battery (reported once each way)."""
+        self.telemetry.report_battery(available, self.refresher.last_error)
         if available:
             _LOGGER.info("The battery of site %s answers again", self.site_id)
             self.dispatcher.battery_reachable()

@@ -24,6 +24,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -38,7 +39,7 @@ from .bess_dispatch_core.gateway.feedback import FeedbackCounter
 from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
 from .bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
 from .bess_dispatch_core.gateway.mqtt_link import MqttLink
-from .bess_dispatch_core.gateway.outbox import Outbox
+from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
@@ -138,6 +139,8 @@ class SiteTelemetry:
         usable_kwh: float,
         soe_min_kwh: float,
         soe_max_kwh: float,
+        interval: timedelta = timedelta(minutes=1),
+        window: timedelta = timedelta(minutes=5),
     ) -> None:
         self.hass = hass
         self.entry_id = entry_id
@@ -160,13 +163,17 @@ class SiteTelemetry:
             pipeline_sources.append(
                 MetricSource(ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
             )
-        self._sources = pipeline_sources
-        self.pipeline = TelemetryPipeline(
-            site_id=site_id,
-            gateway_id=gateway_id,
-            sources=pipeline_sources,
-            capacity_kwh=usable_kwh,
-        )
+        self.interval = interval
+        self.window = window
+        self._pipeline_options: dict[str, Any] = {
+            "site_id": site_id,
+            "gateway_id": gateway_id,
+            "sources": pipeline_sources,
+            "capacity_kwh": usable_kwh,
+            "cadence": interval,
+            "window": window,
+        }
+        self.pipeline = TelemetryPipeline(**self._pipeline_options)
         self.alerts = AlertTracker(
             site_id=site_id, gateway_id=gateway_id, soe_min_kwh=soe_min_kwh, soe_max_kwh=soe_max_kwh
         )
@@ -200,11 +207,7 @@ class SiteTelemetry:
         if stored is not None:
             try:
                 self.pipeline = TelemetryPipeline.from_dict(
-                    stored.get("pipeline", {}),
-                    site_id=self.site_id,
-                    gateway_id=self.gateway_id,
-                    sources=self._sources,
-                    capacity_kwh=self.usable_kwh,
+                    stored.get("pipeline", {}), **self._pipeline_options
                 )
                 self.alerts.restore(stored.get("alerts", {}))
             except (ValueError, KeyError, TypeError) as err:
@@ -213,7 +216,12 @@ class SiteTelemetry:
                 )
         path = outbox_path(self.hass, self.entry_id)
         self.outbox = await self.hass.async_add_executor_job(_open_outbox, path)
-        self.forwarder = Forwarder(self.outbox, self.link, name=f"bess-dispatch-{self.site_id}-fwd")
+        self.forwarder = Forwarder(
+            self.outbox,
+            self.link,
+            name=f"bess-dispatch-{self.site_id}-fwd",
+            on_drop=self._dropped_from_thread,
+        )
         self.forwarder.start()
         self.link.subscribe(
             telemetry_feedback_topic(self.site_id, self.gateway_id), self._feedback_from_link
@@ -300,10 +308,28 @@ class SiteTelemetry:
     def _housekeeping(self, now: datetime) -> None:
         messages = self.alerts.check_sources(self.pipeline.unavailable_since(), now)
         for message in messages:
-            # Raised and cleared once each: the log says it once too.
+            # Raised and cleared once each: the log says it once too, and the owner gets a
+            # repair issue while a sensor the optimizer needs is missing.
             alert = json.loads(message.payload)
             log = _LOGGER.warning if alert["active"] else _LOGGER.info
             log("Site %s: %s", self.site_id, alert["message"])
+            metric = alert["code"].partition(":")[2]
+            issue_id = f"source_unavailable_{self.entry_id}_{metric}"
+            if alert["active"]:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="source_unavailable",
+                    translation_placeholders={
+                        "metric": metric,
+                        "entity_id": self.entities.get(metric, "?"),
+                    },
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         if self.forwarder is not None:
             stats = self.forwarder.stats()
             oldest = None if self.outbox is None else self.outbox.oldest_created_at()
@@ -332,6 +358,25 @@ class SiteTelemetry:
         assert self.forwarder is not None
         for message in messages:
             self.forwarder.submit(message.topic, message.payload, message.qos)
+
+    # --- alerts from other parts ------------------------------------------------------------
+    @callback
+    def report_schedule(self, covered: bool) -> None:
+        """No schedule covers now (the fallback) or one does again."""
+        self._send(self.alerts.check_schedule(covered, dt_util.utcnow()))
+
+    @callback
+    def report_battery(self, reachable: bool, detail: str | None) -> None:
+        self._send(self.alerts.check_battery(reachable, detail, dt_util.utcnow()))
+
+    def _dropped_from_thread(self, drops: DropCounts) -> None:
+        counts = {str(reason): count for reason, count in drops.by_reason.items()}
+        self.hass.loop.call_soon_threadsafe(self._dropped, counts)
+
+    @callback
+    def _dropped(self, counts: dict[str, int]) -> None:
+        _LOGGER.warning("Site %s: telemetry dropped from the outbox: %s", self.site_id, counts)
+        self._send(self.alerts.dropped(counts, dt_util.utcnow()))
 
     def stats(self) -> ForwarderStats | None:
         return None if self.forwarder is None else self.forwarder.stats()

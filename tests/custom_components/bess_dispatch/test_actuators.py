@@ -22,6 +22,9 @@ async def configure_actuator(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"grid_charging_allowed": True, "actuator": kind}
     )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(entry.data["sources"])
+    )
     assert result["step_id"] == f"{kind}_actuator"
     result = await hass.config_entries.options.async_configure(result["flow_id"], target)
     await hass.async_block_till_done()
@@ -45,6 +48,9 @@ async def test_home_assistant_actuator_sets_the_number_and_select(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"grid_charging_allowed": True, "actuator": "home_assistant"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(entry.data["sources"])
     )
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["errors"] == {"base": "no_actuator_target"}

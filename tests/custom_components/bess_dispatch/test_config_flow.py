@@ -1,5 +1,6 @@
 """Config, options, reconfigure and reauth flows against a real Home Assistant and broker."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +223,17 @@ async def test_options_flow_sets_the_owner_limits(
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"grid_charging_allowed": False, "ramp_kw_per_s": 0.5, "export_limit_kw": 3.0},
+        {
+            "grid_charging_allowed": False,
+            "ramp_kw_per_s": 0.5,
+            "export_limit_kw": 3.0,
+            "telemetry_interval_s": 30,
+            "telemetry_window": "PT15M",
+        },
+    )
+    assert result["step_id"] == "sources"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(entry.data["sources"])
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -231,6 +242,11 @@ async def test_options_flow_sets_the_owner_limits(
         False,
         0.5,
         3.0,
+    )
+    telemetry = entry.runtime_data.telemetry
+    assert (telemetry.interval, telemetry.window) == (
+        timedelta(seconds=30),
+        timedelta(minutes=15),
     )
 
 

@@ -215,3 +215,50 @@ async def test_outage_backlog_survives_a_reload(
     ]
     assert len(ids) == len(set(ids))
     assert set(queued) <= set(ids)
+
+
+async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    from .conftest import setup_site
+
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        now = dt_util.utcnow()
+        entry = await setup_site(hass, mosquitto_broker, readings_at=now - timedelta(minutes=10))
+        # Nothing scheduled yet: the self-consumption fallback is announced.
+        alert = await client.next_on(f"dt/{SITE}/{GATEWAY}/alert")
+        assert (alert["code"], alert["active"]) == ("NO_SCHEDULE", True)
+
+        # Unavailable for 6 minutes, past the 5-minute grace: reported as missing.
+        hass.states.async_set(
+            "sensor.meter_import_ac",
+            "unavailable",
+            timestamp=(now - timedelta(minutes=6)).timestamp(),
+        )
+        await hass.async_block_till_done()
+        async_fire_time_changed(hass, now + timedelta(seconds=31))
+        await hass.async_block_till_done()
+        alert = await client.next_on(f"dt/{SITE}/{GATEWAY}/alert")
+        validated(f"dt/{SITE}/{GATEWAY}/alert", __import__("json").dumps(alert).encode())
+        assert (alert["code"], alert["severity"], alert["active"]) == (
+            "SOURCE_UNAVAILABLE:meter_import_ac",
+            "warning",
+            True,
+        )
+        issue_id = f"source_unavailable_{entry.entry_id}_meter_import_ac"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+        state = hass.states.get("sensor.grid_meter_site_1_grid_import_meter")
+        assert state is None or state.state == "unavailable"
+
+        hass.states.async_set("sensor.meter_import_ac", "1001", {"unit_of_measurement": "kWh"})
+        await hass.async_block_till_done()
+        async_fire_time_changed(hass, now + timedelta(seconds=62))
+        await hass.async_block_till_done()
+        alert = await client.next_on(f"dt/{SITE}/{GATEWAY}/alert")
+        assert (alert["code"], alert["active"]) == ("SOURCE_UNAVAILABLE:meter_import_ac", False)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    finally:
+        client.close()
