@@ -1,0 +1,82 @@
+"""Command line: ``python -m optimizer <subcommand>``; today ``backtest``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest_window, format_table, plot_week, run_scenario, standard_scenarios
+    from .data import load_tokyo_home
+
+    first_day = date.fromisoformat(args.start)
+    load_from, load_days = backtest_window(first_day, args.days)
+    series = load_tokyo_home(
+        args.data, load_from, load_days, home=args.home, kwp=args.kwp, year_first_day=first_day
+    )
+    scenarios = [s for s in standard_scenarios() if not args.only or s.name.startswith(args.only)]
+    results = [
+        run_scenario(
+            scenario,
+            series,
+            args.days,
+            guard_margin=args.guard_margin,
+            cautious=not args.exact,
+            oracle=frozenset(args.oracle.split(",")) - {""},
+            pv_days=args.pv_days,
+            pv_quantile=args.pv_quantile,
+            risk_cost=args.risk_cost,
+            load_alpha=args.load_alpha,
+        )
+        for scenario in scenarios
+    ]
+    print(format_table(results))
+    if results:
+        day = min(args.plot_day, max(args.days - 7, 0))
+        plot_week(results[0], series, day, args.plot)
+        print(f"sample week written to {args.plot}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    backtest = commands.add_parser("backtest", help="re-plan every 30 min over real data")
+    backtest.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory")
+    backtest.add_argument("--start", default="2024-04-01", help="first day (FY2024 default)")
+    backtest.add_argument("--days", type=int, default=365)
+    backtest.add_argument("--home", type=int, default=140, help="CAMSL home id")
+    backtest.add_argument("--kwp", type=float, default=4.0)
+    backtest.add_argument("--only", default="", help="run scenarios whose name starts so")
+    backtest.add_argument("--guard-margin", type=float, default=2.0, help="JPY per 48 h plan")
+    backtest.add_argument(
+        "--exact", action="store_true", help="send each slot's plan-equivalent mode as is"
+    )
+    backtest.add_argument(
+        "--oracle", default="", help="plan on the real future for these: price,pv,load"
+    )
+    backtest.add_argument("--pv-days", type=int, default=7, help="days of PV ratio history")
+    backtest.add_argument("--pv-quantile", type=float, default=1.0, help="of the daily ratios")
+    backtest.add_argument(
+        "--risk-cost", type=float, default=0.0, help="planning-only cost per kWh cycled"
+    )
+    backtest.add_argument("--load-alpha", type=float, default=0.15, help="load smoothing")
+    backtest.add_argument("--plot", type=Path, default=Path("artifacts/backtest_week.png"))
+    backtest.add_argument("--plot-day", type=int, default=120, help="first day of the week")
+    backtest.set_defaults(handler=_backtest)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure forecasts for the optimizer: price, PV, load."""

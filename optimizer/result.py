@@ -1,0 +1,60 @@
+"""What one optimisation returns: per-slot flows, SoE, costs, goal violations, solve facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .site import FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A soft goal the plan could not meet: what, at the end of which slot, by how much."""
+
+    kind: str  # "soe_window_min", "soe_window_max", "terminal_target", "soe_min", ...
+    slot: int
+    amount_kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """An optimal dispatch. Powers are slot averages in kW; SoE is at the END of each slot."""
+
+    charge_kw: FloatArray  # AC side for AC-link, DC side for DC-link
+    discharge_kw: FloatArray
+    import_kw: FloatArray
+    export_kw: FloatArray
+    pv_used_kw: FloatArray
+    unserved_kw: FloatArray
+    soe_kwh: FloatArray
+    energy_cost: float  # imports minus export revenue (incl. premium), currency
+    cycle_cost: float
+    terminal_value: float  # credit for the energy left at the end
+    penalty_cost: float
+    objective: float  # energy + cycle - terminal + penalties: what was minimised
+    violations: tuple[Violation, ...]
+    method: str  # "lp" (relaxation already exact), "lp+repair", "mip", "pulp-<solver>"
+    build_seconds: float
+    solve_seconds: float
+
+    @property
+    def battery_kw(self) -> FloatArray:
+        """+ charges, - discharges, as in the protocol."""
+        return self.charge_kw - self.discharge_kw
+
+    @property
+    def grid_kw(self) -> FloatArray:
+        """+ imports, - exports."""
+        return self.import_kw - self.export_kw
+
+    @property
+    def slots(self) -> int:
+        return int(self.soe_kwh.shape[0])
+
+    def max_simultaneity_kw(self) -> float:
+        """Largest min(charge, discharge) or min(import, export) in any slot (0 when exact)."""
+        both_battery = np.minimum(self.charge_kw, self.discharge_kw)
+        both_grid = np.minimum(self.import_kw, self.export_kw)
+        return float(max(np.max(both_battery), np.max(both_grid)))
