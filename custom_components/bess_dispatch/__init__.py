@@ -6,9 +6,10 @@ link, schedule book, control law) through :class:`SiteRuntime`.
 
 from datetime import timedelta
 
+from homeassistant.components import mqtt
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -22,7 +23,10 @@ from .bess_dispatch_core.gateway.tls_context import TlsConfigError
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .broker import AUTH_FAILURES, build_broker_settings
+from .broker_link import BrokerLink
 from .const import (
+    BROKER_HOME_ASSISTANT,
+    CONF_BROKER_TYPE,
     CONF_GATEWAY_ID,
     CONF_HAS_LOAD,
     CONF_HOST,
@@ -39,6 +43,7 @@ from .const import (
 )
 from .data import BessDispatchConfigEntry, BessDispatchData
 from .entity import GATEWAY_DEVICE, device_info
+from .ha_mqtt_link import HomeAssistantMqttLink
 from .limits import hard_limits
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
@@ -68,17 +73,9 @@ def broker_issue_id(entry: BessDispatchConfigEntry) -> str:
 async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
     """Set up one site+gateway from its config entry."""
     data = entry.data
-    try:
-        settings = await hass.async_add_executor_job(build_broker_settings, data)
-    except TlsConfigError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="tls_file_unusable",
-            translation_placeholders={"field": err.field, "error": str(err)},
-        ) from err
+    link = await _async_broker_link(hass, entry)
     actuator, revert_after_s = build_actuator(hass, entry.options)
     limits = hard_limits(data, entry.options)
-    link = MqttLink(settings, name=f"bess-dispatch-{data[CONF_SITE_ID]}")
     telemetry = SiteTelemetry(
         hass,
         entry_id=entry.entry_id,
@@ -133,7 +130,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key="broker_refused",
-            translation_placeholders={"host": data[CONF_HOST], "detail": error.detail},
+            translation_placeholders={"host": data.get(CONF_HOST) or "", "detail": error.detail},
         )
         entry.async_start_reauth(hass)
 
@@ -148,20 +145,44 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     await runtime.async_start(link_failed)
 
     async def stop_on_shutdown(event: Event) -> None:
-        await runtime.async_stop()
-        await telemetry.async_stop()
+        await _async_stop(telemetry, runtime)
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_on_shutdown))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
+async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> BrokerLink:
+    """HA's MQTT integration, or our own paho link (TLS set up off the event loop)."""
+    if entry.data.get(CONF_BROKER_TYPE) == BROKER_HOME_ASSISTANT:
+        if not await mqtt.async_wait_for_mqtt_client(hass):
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="mqtt_not_available"
+            )
+        return HomeAssistantMqttLink(hass)
+    try:
+        settings = await hass.async_add_executor_job(build_broker_settings, entry.data)
+    except TlsConfigError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="tls_file_unusable",
+            translation_placeholders={"field": err.field, "error": str(err)},
+        ) from err
+    return MqttLink(settings, name=f"bess-dispatch-{entry.data[CONF_SITE_ID]}")
+
+
+async def _async_stop(telemetry: SiteTelemetry, runtime: SiteRuntime) -> None:
+    """Forwarder, then link, then outbox: no acknowledgement lands on a closed outbox."""
+    await telemetry.async_stop()
+    await runtime.async_stop()
+    await telemetry.async_close()
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
     """Unload platforms, then stop the link and save the schedules."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.runtime.async_stop()
-        await entry.runtime_data.telemetry.async_stop()
+        await _async_stop(entry.runtime_data.telemetry, entry.runtime_data.runtime)
     return unloaded
 
 

@@ -35,10 +35,13 @@ from .const import (
     ACTUATOR_HOME_ASSISTANT,
     ACTUATOR_MODBUS,
     ACTUATOR_NONE,
+    BROKER_CUSTOM,
+    BROKER_HOME_ASSISTANT,
     CONF_ACTUATOR,
     CONF_ACTUATOR_NUMBER,
     CONF_ACTUATOR_SCRIPT,
     CONF_ACTUATOR_SELECT,
+    CONF_BROKER_TYPE,
     CONF_CA_FILE,
     CONF_CLIENT_CERT,
     CONF_CLIENT_KEY,
@@ -237,6 +240,7 @@ def _battery_errors(data: Mapping[str, Any]) -> dict[str, str]:
 def _broker_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Normalised broker fields: every key present, port an int, blanks None."""
     data: dict[str, Any] = {key: user_input.get(key) or None for key in BROKER_KEYS}
+    data[CONF_BROKER_TYPE] = BROKER_CUSTOM
     data[CONF_HOST] = str(user_input[CONF_HOST]).strip()
     data[CONF_PORT] = int(user_input[CONF_PORT])
     data[CONF_TLS] = bool(user_input.get(CONF_TLS))
@@ -312,11 +316,36 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = source_errors(self.hass, user_input)
             if not errors:
                 self._data[CONF_SOURCES] = dict(user_input)
-                return await self.async_step_broker()
+                return await self.async_step_broker_choice()
         return self.async_show_form(
             step_id="sources",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
+        )
+
+    async def async_step_broker_choice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """HA's own MQTT connection, or a broker of the gateway's own."""
+        return self.async_show_menu(
+            step_id="broker_choice", menu_options=["home_assistant_broker", "broker"]
+        )
+
+    async def async_step_home_assistant_broker(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The broker Home Assistant's MQTT integration already uses (e.g. the add-on's)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not self.hass.config_entries.async_loaded_entries("mqtt"):
+                errors["base"] = "mqtt_not_configured"
+            else:
+                return self.async_create_entry(
+                    title=f"{self._data[CONF_SITE_ID]} / {self._data[CONF_GATEWAY_ID]}",
+                    data=self._data | {CONF_BROKER_TYPE: BROKER_HOME_ASSISTANT},
+                )
+        return self.async_show_form(
+            step_id="home_assistant_broker", data_schema=vol.Schema({}), errors=errors
         )
 
     async def async_step_broker(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -342,16 +371,19 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the battery or the broker; the ids stay (they are the entry's identity)."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        own_broker = entry.data.get(CONF_BROKER_TYPE) != BROKER_HOME_ASSISTANT
         if user_input is not None:
             errors = _battery_errors(user_input)
-            broker = _broker_data(user_input)
-            if not errors:
+            broker = _broker_data(user_input) if own_broker else {}
+            if not errors and own_broker:
                 errors = await async_probe_errors(self.hass, entry.data | broker)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry, data_updates={**user_input, **broker}
                 )
-        schema = vol.Schema({**BATTERY_SCHEMA.schema, **BROKER_SCHEMA.schema})
+        schema = vol.Schema(
+            {**BATTERY_SCHEMA.schema, **(BROKER_SCHEMA.schema if own_broker else {})}
+        )
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or entry.data),

@@ -20,7 +20,10 @@ CONF_SOE_MAX_PCT: Final = "soe_max_pct"
 # Metric name -> entity id of the sensor measuring it (config entry data).
 CONF_SOURCES: Final = "sources"
 
-# Broker (config entry data).
+# Broker (config entry data): HA's own MQTT integration, or a broker of our own.
+CONF_BROKER_TYPE: Final = "broker_type"
+BROKER_HOME_ASSISTANT: Final = "home_assistant"
+BROKER_CUSTOM: Final = "custom"
 CONF_HOST: Final = "host"
 CONF_PORT: Final = "port"
 CONF_USERNAME: Final = "username"

@@ -22,12 +22,13 @@ from .bess_dispatch_core.gateway.actuator import Actuator, ActuatorUnavailable, 
 from .bess_dispatch_core.gateway.control_law import SiteState
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher, DispatchState, ManualOverride
 from .bess_dispatch_core.gateway.link_failure import LinkError
-from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MqttLink
+from .bess_dispatch_core.gateway.mqtt_link import LinkStatus
 from .bess_dispatch_core.gateway.watchdog import SetpointRefresher
 from .bess_dispatch_core.protocol.command import Command
 from .bess_dispatch_core.protocol.errors import ErrorCode, ProtocolError
 from .bess_dispatch_core.protocol.responses import CommandResponse
 from .bess_dispatch_core.protocol.topics import command_response_topic, command_topic
+from .broker_link import BrokerLink
 from .const import DOMAIN
 from .telemetry import SiteTelemetry
 
@@ -55,7 +56,7 @@ class SiteRuntime:
         entry_id: str,
         site_id: str,
         gateway_id: str,
-        link: MqttLink,
+        link: BrokerLink,
         dispatcher: Dispatcher,
         telemetry: SiteTelemetry,
         actuator: Actuator | None = None,

@@ -38,11 +38,11 @@ from .bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from .bess_dispatch_core.gateway.feedback import FeedbackCounter
 from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
 from .bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
-from .bess_dispatch_core.gateway.mqtt_link import MqttLink
 from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
+from .broker_link import BrokerLink
 from .const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class SiteTelemetry:
         entry_id: str,
         site_id: str,
         gateway_id: str,
-        link: MqttLink,
+        link: BrokerLink,
         sources: Mapping[str, str],
         soe_entity: str,
         usable_kwh: float,
@@ -242,6 +242,7 @@ class SiteTelemetry:
         self._tick(now)
 
     async def async_stop(self) -> None:
+        """Stop producing and sending; the outbox stays open until :meth:`async_close`."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -250,8 +251,12 @@ class SiteTelemetry:
             self._timer = None
         if self.forwarder is not None:
             await self.hass.async_add_executor_job(self.forwarder.stop)
+
+    async def async_close(self) -> None:
+        """After the link stopped: acknowledgements until then still deleted messages."""
         if self.outbox is not None:
             await self.hass.async_add_executor_job(self.outbox.close)
+            self.outbox = None
         await self.store.async_save(self._stored())
 
     def _stored(self) -> dict[str, Any]:

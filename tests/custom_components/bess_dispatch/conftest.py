@@ -52,6 +52,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def config_dir_per_test(hass: HomeAssistant, tmp_path: Path) -> None:
     """The outbox is a real SQLite file under .storage: keep it out of the shared test config."""
     hass.config.config_dir = str(tmp_path)
+    (tmp_path / "configuration.yaml").write_text("")  # integrations like mqtt read it
 
 
 def add_source_sensors(
@@ -89,6 +90,7 @@ def broker_data(broker: Broker) -> dict[str, Any]:
         "ca_file": None,
         "client_cert": None,
         "client_key": None,
+        "broker_type": "custom",
     }
 
 

@@ -35,13 +35,21 @@ async def start_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
     assert result["step_id"] == "sources"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
+    assert result["step_id"] == "broker_choice"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "broker"}
+    )
     assert result["step_id"] == "broker"
     return dict(result)
 
 
 def form(broker: Broker, **changes: Any) -> dict[str, Any]:
     """The broker step as a person fills it in (blank fields left out)."""
-    data = {key: value for key, value in broker_data(broker).items() if value is not None}
+    data = {
+        key: value
+        for key, value in broker_data(broker).items()
+        if value is not None and key != "broker_type"
+    }
     return data | changes
 
 
@@ -206,6 +214,9 @@ async def test_standalone_battery_has_no_load(
     mapping = add_source_sensors(hass, "standalone", has_load=False)
     assert set(mapping) == {"meter_export_ac", "meter_import_ac"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "broker"}
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form(mosquitto_broker)
     )

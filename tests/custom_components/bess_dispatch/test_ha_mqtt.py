@@ -1,0 +1,95 @@
+"""The gateway over Home Assistant's own MQTT integration, connected to a real broker."""
+
+from homeassistant import config_entries
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bess_dispatch.bess_dispatch_core.protocol.command import Priority
+from custom_components.bess_dispatch.const import DOMAIN
+from tests.helpers.asyncapi import validated
+from tests.plugins.mosquitto_broker import Broker
+
+from .conftest import (
+    BATTERY_DATA,
+    GATEWAY,
+    SITE,
+    SITE_DATA,
+    OptimizerClient,
+    add_source_sensors,
+    set_soc,
+)
+from .test_control import command, state, wait_for
+
+
+async def start_flow_to_broker_choice(hass: HomeAssistant) -> str:
+    set_soc(hass, 50)
+    mapping = add_source_sensors(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE_DATA)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["home_assistant_broker", "broker"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "home_assistant_broker"}
+    )
+    return str(result["flow_id"])
+
+
+async def test_without_the_mqtt_integration_the_choice_is_refused(
+    hass: HomeAssistant,
+) -> None:
+    flow_id = await start_flow_to_broker_choice(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["errors"] == {"base": "mqtt_not_configured"}
+
+
+async def test_commands_and_telemetry_through_home_assistants_mqtt(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    mqtt_entry = MockConfigEntry(
+        domain="mqtt", data={"broker": mosquitto_broker.host, "port": mosquitto_broker.port}
+    )
+    mqtt_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    await wait_for(hass, lambda: mqtt.is_connected(hass))
+
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        flow_id = await start_flow_to_broker_choice(hass)
+        result = await hass.config_entries.flow.async_configure(flow_id, {})
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"]["broker_type"] == "home_assistant"
+        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        runtime = entry.runtime_data.runtime
+        await wait_for(hass, lambda: runtime.link_status.connected)
+        assert state(hass, "binary_sensor", "broker_connected") == "on"
+        # HA's MQTT client batches new subscriptions; the command must not race them.
+        await wait_for(
+            hass, lambda: f"\tcmd/{SITE}/battery/power" in mosquitto_broker.log_text()
+        )
+
+        cmd = command(Priority.INTRADAY, [-1.5])
+        client.publish(f"cmd/{SITE}/battery/power", cmd.to_payload())
+        response = await client.next_on(f"res/{SITE}/command")
+        assert (response["status"], response["command_id"]) == ("accepted", cmd.command_id)
+        await wait_for(hass, lambda: state(hass, "sensor", "setpoint") == "-1.5")
+
+        entry.runtime_data.telemetry.publish_now()
+        lifetime = await client.next_on(f"dt/{SITE}/{GATEWAY}/meter_import_ac/lifetime")
+        validated(f"dt/{SITE}/{GATEWAY}/meter_import_ac/lifetime", _encode(lifetime))
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        client.close()
+
+
+def _encode(document: dict[str, object]) -> bytes:
+    import json
+
+    return json.dumps(document).encode()
