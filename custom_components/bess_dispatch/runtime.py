@@ -31,6 +31,7 @@ from .bess_dispatch_core.protocol.topics import command_response_topic, command_
 from .broker_link import BrokerLink
 from .const import DOMAIN
 from .telemetry import SiteTelemetry
+from .update_listeners import UpdateListeners
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,15 +39,13 @@ EVENT_MODE_CHANGED = f"{DOMAIN}_mode_changed"
 STORE_VERSION = 1
 SAVE_DELAY_S = 1.0
 
-type Listener = Callable[[], None]
-
 
 def dispatcher_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where an entry's schedule book and override survive restarts."""
     return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.dispatcher")
 
 
-class SiteRuntime:
+class SiteRuntime(UpdateListeners):
     """Broker link + dispatcher for one config entry."""
 
     def __init__(
@@ -62,6 +61,7 @@ class SiteRuntime:
         actuator: Actuator | None = None,
         revert_after_s: float | None = None,
     ) -> None:
+        super().__init__()
         self.hass = hass
         self.entry_id = entry_id
         self.site_id = site_id
@@ -85,7 +85,6 @@ class SiteRuntime:
         # Values the manual modes use (number entities, restored across restarts).
         self.manual_setpoint_kw = 0.0
         self.manual_charge_limit_kw = 0.0
-        self._listeners: list[Listener] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._boundary_timer: CALLBACK_TYPE | None = None
         self._auth_failure_handler: Callable[[LinkError], None] | None = None
@@ -130,21 +129,6 @@ class SiteRuntime:
             close()
         await self.hass.async_add_executor_job(self.link.stop)
         await self.store.async_save(self.dispatcher.to_dict())
-
-    # --- listeners (entities) ----------------------------------------------------------------
-    @callback
-    def async_add_listener(self, listener: Listener) -> CALLBACK_TYPE:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            self._listeners.remove(listener)
-
-        return remove
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
     # --- link thread -> event loop -----------------------------------------------------------
     def _command_from_link(self, topic: str, payload: bytes) -> None:

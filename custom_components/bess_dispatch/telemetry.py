@@ -44,6 +44,7 @@ from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .broker_link import BrokerLink
 from .const import DOMAIN
+from .update_listeners import UpdateListeners
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ _KWH: dict[str, float] = {
     UnitOfEnergy.MEGA_WATT_HOUR: 1000.0,
 }
 _KW: dict[str, float] = {UnitOfPower.WATT: 0.001, UnitOfPower.KILO_WATT: 1.0}
-
-type Listener = Callable[[], None]
 
 
 def telemetry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -123,7 +122,7 @@ def _canonical(quantity: SourceQuantity, state: State | None) -> float | None:
     return None if factor is None else value * factor
 
 
-class SiteTelemetry:
+class SiteTelemetry(UpdateListeners):
     """Pipeline + outbox + forwarder + alerts + feedback for one config entry."""
 
     def __init__(
@@ -142,6 +141,7 @@ class SiteTelemetry:
         interval: timedelta = timedelta(minutes=1),
         window: timedelta = timedelta(minutes=5),
     ) -> None:
+        super().__init__()
         self.hass = hass
         self.entry_id = entry_id
         self.site_id = site_id
@@ -182,7 +182,6 @@ class SiteTelemetry:
         self.outbox: Outbox | None = None
         self.forwarder: Forwarder | None = None
         self.last_sent: datetime | None = None
-        self._listeners: list[Listener] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
 
@@ -394,18 +393,3 @@ class SiteTelemetry:
     def _feedback(self, payload: bytes) -> None:
         self.feedback.consume(payload, dt_util.utcnow())
         self._notify()
-
-    # --- listeners -------------------------------------------------------------------------
-    @callback
-    def async_add_listener(self, listener: Listener) -> CALLBACK_TYPE:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            self._listeners.remove(listener)
-
-        return remove
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()

@@ -71,9 +71,7 @@ async def test_commands_and_telemetry_through_home_assistants_mqtt(
         await wait_for(hass, lambda: runtime.link_status.connected)
         assert state(hass, "binary_sensor", "broker_connected") == "on"
         # HA's MQTT client batches new subscriptions; the command must not race them.
-        await wait_for(
-            hass, lambda: f"\tcmd/{SITE}/battery/power" in mosquitto_broker.log_text()
-        )
+        await wait_for(hass, lambda: f"\tcmd/{SITE}/battery/power" in mosquitto_broker.log_text())
 
         cmd = command(Priority.INTRADAY, [-1.5])
         client.publish(f"cmd/{SITE}/battery/power", cmd.to_payload())

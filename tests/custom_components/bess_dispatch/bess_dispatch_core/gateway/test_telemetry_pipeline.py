@@ -5,14 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from bess_dispatch_core.gateway.alerts import AlertTracker, source_unavailable_code
 from bess_dispatch_core.gateway.energy_counter import MeterSemantics, PowerFlow
@@ -23,52 +18,32 @@ from bess_dispatch_core.gateway.telemetry_pipeline import (
     TelemetryPipeline,
 )
 from bess_dispatch_core.protocol import (
-    DEFAULT_PROFILE,
     MetricKind,
     TopicKind,
     TopicProfile,
     UseCase,
     required_metrics,
 )
+from tests.helpers.asyncapi import DOCUMENT, validated
 
 T0 = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
 STEP = timedelta(seconds=10)
 CAPACITY_KWH = 10.0
 SITE, GATEWAY = "site-1", "gw-1"
 
-DOCUMENT: dict[str, Any] = yaml.safe_load(
-    resources.files("bess_dispatch_core.protocol").joinpath("asyncapi.yaml").read_text()
-)
-REGISTRY: Registry[Any] = Registry().with_resource(
-    "urn:bess-dispatch:asyncapi",
-    Resource.from_contents(DOCUMENT, default_specification=DRAFT202012),
-)
-SCHEMA_OF_KIND = {
-    TopicKind.LIFETIME: "LifetimeTelemetry",
-    TopicKind.WINDOWED: "WindowedTelemetry",
-    TopicKind.POWER: "PowerTelemetry",
-    TopicKind.ALERT: "Alert",
-}
 METRIC_NAMES = DOCUMENT["components"]["parameters"]["metric"]["enum"]
 
 
 def assert_valid(message: OutgoingMessage) -> dict[str, Any]:
     """The topic parses to the message's kind and the payload validates against its schema."""
-    address = DEFAULT_PROFILE.parse(message.topic)
-    assert address is not None, message.topic
+    address, document = validated(message.topic, message.payload)
     assert address.kind is message.kind
     assert (address.site_id, address.gateway_id) == (SITE, GATEWAY)
     if address.metric is not None:
         assert address.metric in METRIC_NAMES
         assert address.metric == message.metric
-    schema = {
-        "$ref": f"urn:bess-dispatch:asyncapi#/components/schemas/{SCHEMA_OF_KIND[message.kind]}"
-    }
-    document = json.loads(message.payload)
-    errors = list(Draft202012Validator(schema, registry=REGISTRY).iter_errors(document))
-    assert not errors, [error.message for error in errors]
     assert document["message_id"] == message.message_id
-    return dict(document)
+    return document
 
 
 def source_for(name: str) -> MetricSource:
