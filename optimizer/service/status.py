@@ -1,0 +1,35 @@
+"""What the optimizer service exposes to the plan page and REST API (read-only view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PlanPoint:
+    start: datetime
+    soe_kwh: float
+    battery_kw: float
+    price: float
+    pv_kw: float
+    load_kw: float
+    past: bool
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    site_id: str
+    connected: bool
+    last_telemetry: datetime | None
+    soe_kwh: float | None
+    last_plan_at: datetime | None
+    layers: dict[str, str | None]  # "p2"/"p1"/"p0" -> last command_id
+    last_error: str | None
+
+
+class StatusSource(Protocol):
+    def site_ids(self) -> list[str]: ...
+    def status(self, site_id: str) -> SiteStatus: ...  # KeyError if unknown
+    def plan(self, site_id: str) -> list[PlanPoint]: ...  # KeyError if unknown

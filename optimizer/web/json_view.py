@@ -1,0 +1,71 @@
+"""The JSON shapes of the status interface, as the OpenAPI document describes them."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from optimizer.service.status import PlanPoint, SiteStatus
+
+LAYER_NAMES = ("p2", "p1", "p0")
+
+
+def site_summary_json(status: SiteStatus) -> dict[str, Any]:
+    return {"site_id": status.site_id, "connected": status.connected}
+
+
+def site_status_json(status: SiteStatus) -> dict[str, Any]:
+    return {
+        "site_id": status.site_id,
+        "connected": status.connected,
+        "last_telemetry": _time_or_none(status.last_telemetry, "last_telemetry"),
+        "soe_kwh": _finite_or_none(status.soe_kwh, "soe_kwh"),
+        "last_plan_at": _time_or_none(status.last_plan_at, "last_plan_at"),
+        # Always the three layers, so a client need not guess which keys exist.
+        "layers": {name: status.layers.get(name) for name in LAYER_NAMES},
+        "last_error": status.last_error,
+    }
+
+
+def plan_json(site_id: str, points: list[PlanPoint]) -> dict[str, Any]:
+    return {
+        "site_id": site_id,
+        "points": [_point_json(index, point) for index, point in enumerate(points)],
+    }
+
+
+def _point_json(index: int, point: PlanPoint) -> dict[str, Any]:
+    where = f"plan point {index}"
+    return {
+        "start": _time(point.start, f"{where}: start"),
+        "soe_kwh": _finite(point.soe_kwh, f"{where}: soe_kwh"),
+        "battery_kw": _finite(point.battery_kw, f"{where}: battery_kw"),
+        "price": _finite(point.price, f"{where}: price"),
+        "pv_kw": _finite(point.pv_kw, f"{where}: pv_kw"),
+        "load_kw": _finite(point.load_kw, f"{where}: load_kw"),
+        "past": bool(point.past),
+    }
+
+
+def _time(value: datetime, field: str) -> str:
+    # A naive time would be read in the browser's zone: ambiguous, so refuse it.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field} has no time zone: {value.isoformat()}")
+    return value.isoformat()
+
+
+def _time_or_none(value: datetime | None, field: str) -> str | None:
+    return None if value is None else _time(value, field)
+
+
+def _finite(value: float, field: str) -> float:
+    # JSON has no NaN/Infinity; json.dumps would emit them and break every client.
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{field} is not a finite number: {value!r}")
+    return number
+
+
+def _finite_or_none(value: float | None, field: str) -> float | None:
+    return None if value is None else _finite(value, field)

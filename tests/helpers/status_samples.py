@@ -1,0 +1,78 @@
+"""A StatusSource over plain dicts and a realistic plan: stands in for the optimizer service
+in the web tests (the web layer only reads this interface)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from optimizer.service.status import PlanPoint, SiteStatus
+
+JST = timezone(timedelta(hours=9))
+PLAN_START = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
+SLOT = timedelta(minutes=30)
+PAST_SLOTS = 14  # "now" is 07:00
+CAPACITY_KWH = 10.0
+
+
+@dataclass
+class InMemoryStatusSource:
+    """Implements optimizer.service.status.StatusSource over plain dicts."""
+
+    statuses: dict[str, SiteStatus] = field(default_factory=dict)
+    plans: dict[str, list[PlanPoint]] = field(default_factory=dict)
+
+    def site_ids(self) -> list[str]:
+        return list(self.statuses)
+
+    def status(self, site_id: str) -> SiteStatus:
+        return self.statuses[site_id]
+
+    def plan(self, site_id: str) -> list[PlanPoint]:
+        return self.plans[site_id]
+
+
+def sample_plan(slots: int = 96) -> list[PlanPoint]:
+    """Two days: charge on cheap night power, PV around noon, discharge at the evening peak."""
+    points = []
+    soe = 3.0
+    for index in range(slots):
+        start = PLAN_START + index * SLOT
+        hour = start.hour + start.minute / 60
+        pv = max(0.0, 4.0 * math.sin(math.pi * (hour - 6) / 12)) if 6 < hour < 18 else 0.0
+        load = 0.4 + (1.2 if 17 <= hour < 22 else 0.0) + (0.5 if 6 <= hour < 9 else 0.0)
+        price = 12.0 + (14.0 if 17 <= hour < 21 else 0.0) + (6.0 if 8 <= hour < 17 else 0.0)
+        if hour < 5:
+            battery = 1.5
+        elif 17 <= hour < 22:
+            battery = -1.6
+        else:
+            battery = min(pv - load, 2.0) if pv > load else 0.0
+        battery = max(-soe / 0.5, min(battery, (CAPACITY_KWH - soe) / 0.5))
+        points.append(
+            PlanPoint(
+                start=start,
+                soe_kwh=round(soe, 3),
+                battery_kw=round(battery, 3),
+                price=price,
+                pv_kw=round(pv, 3),
+                load_kw=load,
+                past=index < PAST_SLOTS,
+            )
+        )
+        soe += battery * 0.5
+    return points
+
+
+def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
+    now = PLAN_START + PAST_SLOTS * SLOT
+    return SiteStatus(
+        site_id=site_id,
+        connected=connected,
+        last_telemetry=now - timedelta(seconds=20) if connected else None,
+        soe_kwh=6.2 if connected else None,
+        last_plan_at=now - timedelta(minutes=4),
+        layers={"p2": "p2-0007", "p1": "p1-0002", "p0": None},
+        last_error=None if connected else "no telemetry for 15 min",
+    )
