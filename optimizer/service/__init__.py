@@ -1,0 +1,1 @@
+"""The optimizer MQTT service (python -m optimizer serve)."""
