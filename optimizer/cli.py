@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimizer <subcommand>``; today ``backtest``."""
+"""Command line: ``python -m optimizer <subcommand>``; ``backtest``, ``serve``, ``demo``."""
 
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--plot", type=Path, default=Path("artifacts/backtest_week.png"))
     backtest.add_argument("--plot-day", type=int, default=120, help="first day of the week")
     backtest.set_defaults(handler=_backtest)
+    from .demo import add_parser as add_demo
+    from .service.serve import add_parser as add_serve
+
+    add_serve(commands)
+    add_demo(commands)
     return root
 
 

@@ -1,0 +1,166 @@
+"""One planning round for one site: options + state + forecasts -> Site -> plan -> layers.
+
+The plan covers 48 h from the current slot (the p1 layer's reach); p2 sends its first 3 h.
+p0, the one-year fallback, is the self-consumption rule: a year ahead no forecast is worth
+anything, and the rule is what the battery does safely on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from bess_dispatch_core.protocol import Command, Priority
+from optimizer.addon.options import SiteSettings, UseCase
+from optimizer.layers import LAYER_HORIZON, layer_command
+from optimizer.model import optimize
+from optimizer.modes import suggest_actions
+from optimizer.physics import SELF_CONSUMPTION, Action
+from optimizer.result import Plan
+from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, Topology
+
+from .prices import PriceSource
+from .site_state import SLOT, SiteState, slot_floor
+
+PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
+GRID_LIMIT_KW = 100.0  # the connection is not the binding limit of a home battery
+LAYER_NAMES = {Priority.INTRADAY: "p2", Priority.DAY_AHEAD: "p1", Priority.FALLBACK: "p0"}
+TOPOLOGY = {
+    UseCase.AC_LINK: Topology.AC_LINK,
+    UseCase.DC_LINK: Topology.DC_LINK,
+    UseCase.STANDALONE: Topology.STAND_ALONE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SitePlan:
+    """A plan and what it was made from; ``soe_kwh`` is at the END of each slot."""
+
+    made_at: datetime
+    slot_starts: tuple[datetime, ...]
+    prices: FloatArray
+    pv_kw: FloatArray
+    load_kw: FloatArray
+    soe_start_kwh: float
+    plan: Plan
+    actions: tuple[Action, ...]
+
+    def planned_soe(self, at: datetime) -> float | None:
+        """The SoE the plan expects at ``at`` (linear within a slot); None outside."""
+        first = self.slot_starts[0]
+        offset = (at - first) / SLOT
+        index = math.floor(offset)
+        if not 0 <= index < len(self.slot_starts):
+            return None
+        before = self.soe_start_kwh if index == 0 else float(self.plan.soe_kwh[index - 1])
+        after = float(self.plan.soe_kwh[index])
+        return before + (after - before) * (offset - index)
+
+
+def battery_of(settings: SiteSettings, soe_kwh: float, terminal_value: float) -> Battery:
+    capacity = settings.battery_capacity_kwh
+    one_way = math.sqrt(settings.round_trip_efficiency)
+    soe_min = capacity * settings.min_soe_percent / 100
+    soe_max = capacity * settings.max_soe_percent / 100
+    return Battery(
+        capacity_kwh=capacity,
+        charge_max_kw=settings.max_charge_kw,
+        discharge_max_kw=settings.max_discharge_kw,
+        soe_initial_kwh=min(max(soe_kwh, 0.0), capacity),
+        soe_min_kwh=soe_min,
+        soe_max_kwh=soe_max,
+        charge_efficiency=one_way,
+        discharge_efficiency=one_way,
+        terminal_value_per_kwh=terminal_value,
+    )
+
+
+def build_site(
+    settings: SiteSettings,
+    soe_kwh: float,
+    *,
+    prices: FloatArray,
+    export_price: float,
+    pv_kw: FloatArray,
+    load_kw: FloatArray,
+) -> Site:
+    """The dispatch problem; InputError names a bad field."""
+    topology = TOPOLOGY[settings.use_case]
+    if topology is Topology.STAND_ALONE:
+        pv_kw, load_kw = np.zeros_like(prices), np.zeros_like(prices)
+    elif not settings.has_load:
+        load_kw = np.zeros_like(prices)
+    inverter = max(settings.max_charge_kw, settings.max_discharge_kw)
+    # Stored energy is worth what it saves later, after losses: less than a typical price.
+    terminal = float(np.median(prices)) * settings.round_trip_efficiency
+    return Site.build(
+        topology=topology,
+        battery=battery_of(settings, soe_kwh, max(terminal, 0.0)),
+        grid=Grid(
+            GRID_LIMIT_KW,
+            GRID_LIMIT_KW,
+            inverter_max_kw=inverter if topology is Topology.DC_LINK else None,
+        ),
+        tariff=Tariff.of(prices, np.full(prices.shape, export_price)),
+        pv_kw=pv_kw,
+        load_kw=load_kw,
+    )
+
+
+def make_plan(
+    settings: SiteSettings,
+    state: SiteState,
+    prices: PriceSource,
+    export_price: float,
+    now: datetime,
+) -> SitePlan:
+    """Plan 48 h from the slot holding ``now``; needs a SoE reading."""
+    if state.soe_kwh is None:
+        raise InputError("battery.soe_initial_kwh", "no SoE telemetry from the site yet")
+    first = slot_floor(now)
+    starts = [first + index * SLOT for index in range(PLAN_SLOTS)]
+    price = prices.prices(starts)
+    pv, load = state.forecast(starts)
+    site = build_site(
+        settings, state.soe_kwh, prices=price, export_price=export_price, pv_kw=pv, load_kw=load
+    )
+    plan = optimize(site)
+    return SitePlan(
+        made_at=now,
+        slot_starts=tuple(starts),
+        prices=price,
+        pv_kw=site.pv_kw,
+        load_kw=site.load_kw,
+        soe_start_kwh=site.battery.soe_initial_kwh,
+        plan=plan,
+        actions=tuple(suggest_actions(site, plan)),
+    )
+
+
+def layer(
+    site_plan: SitePlan | None, priority: Priority, *, command_id: str, now: datetime
+) -> Command:
+    """The protocol command of one layer; p0 needs no plan."""
+    if priority is Priority.FALLBACK:
+        start = slot_floor(now)
+        count = int(LAYER_HORIZON[Priority.FALLBACK] / SLOT)
+        return layer_command(
+            [SELF_CONSUMPTION] * count, start, SLOT, priority, command_id=command_id, now=now
+        )
+    if site_plan is None:
+        raise ValueError(f"{LAYER_NAMES[priority]}: needs a plan")
+    return layer_command(
+        site_plan.actions,
+        site_plan.slot_starts[0],
+        SLOT,
+        priority,
+        command_id=command_id,
+        now=now,
+    )
+
+
+def command_id_for(site_id: str, priority: Priority, now: datetime, attempt: int) -> str:
+    return f"{site_id}-{LAYER_NAMES[priority]}-{now:%Y%m%dT%H%M}-{attempt}"

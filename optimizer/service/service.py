@@ -1,0 +1,527 @@
+"""The optimizer service: telemetry in, plans out, over one MQTT connection.
+
+For each configured site it subscribes to ``dt/{site}/+/#`` (telemetry, alerts) and
+``res/{site}/command`` (answers to its commands), and on every :meth:`tick`:
+
+- closes the measured slots into PV/load history (:mod:`.site_state`);
+- re-plans at every 30-minute slot, and at once when the SoE drifts far from the plan or
+  the prices change; publishes p2 (3 h) every slot, p1 (48 h) every 6 h, p0 (1 year) at
+  start and weekly;
+- on a rejected command logs it, keeps the last accepted layers, and retries that layer with
+  a new command id after 1, 2, 4 minutes (at most :data:`MAX_RETRIES` times);
+- when a site's telemetry stops it raises an alert (log + ``last_error``) and sends nothing
+  built on stale data: the gateway keeps executing the last valid layers.
+
+Time comes from an injectable clock, so tests and the demo run a day in seconds; the state
+of every site is saved to the state dir after each tick and restored at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bess_dispatch_core.gateway.backoff import ExponentialBackoff
+from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.gateway.publish_handle import PublishOutcome
+from bess_dispatch_core.protocol import (
+    DEFAULT_PROFILE,
+    Command,
+    Priority,
+    ProtocolError,
+    TelemetryFeedback,
+    TopicKind,
+    command_topic,
+    parse_alert,
+    parse_command,
+    parse_command_response,
+    parse_lifetime_telemetry,
+    parse_power_telemetry,
+    parse_windowed_telemetry,
+    telemetry_feedback_topic,
+)
+from optimizer.addon.options import SiteSettings
+from optimizer.addon.service_config import ServiceConfig
+from optimizer.model import SolveError
+from optimizer.site import FloatArray, InputError
+
+from .planner import LAYER_NAMES, SitePlan, layer, make_plan
+from .prices import PriceError, PriceSource, price_source
+from .site_state import (
+    COUNTERS,
+    SLOT,
+    PastSlot,
+    ResponseRecord,
+    SiteState,
+    load_state,
+    save_state,
+    slot_floor,
+)
+from .status import PlanPoint, SiteStatus
+
+_LOGGER = logging.getLogger(__name__)
+
+SOE = "battery_soe"
+MAX_RETRIES = 3
+RETRY_FIRST = timedelta(minutes=1)
+P1_EVERY = timedelta(hours=6)
+P0_EVERY = timedelta(days=7)
+UNANSWERED_AFTER = timedelta(minutes=10)  # a command with no response by then is re-sent
+STALE_PREFIX = "no telemetry"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Pending:
+    priority: Priority
+    sent_at: datetime
+
+
+@dataclass(slots=True)
+class _SiteRuntime:
+    settings: SiteSettings
+    state: SiteState
+    plan: SitePlan | None = None
+    price_version: str | None = None
+    p0_sent_this_run: bool = False
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    retry_at: dict[Priority, datetime] = field(default_factory=dict)
+    attempts: dict[Priority, int] = field(default_factory=dict)
+    known_prices: dict[datetime, float] = field(default_factory=dict)
+
+
+def broker_settings(config: ServiceConfig) -> BrokerSettings:
+    mqtt = config.mqtt
+    return BrokerSettings(
+        host=mqtt.host,
+        port=mqtt.port,
+        username=mqtt.username,
+        password=mqtt.password,
+        client_id=mqtt.client_id,
+        tls=ssl.create_default_context() if mqtt.tls else None,
+        keepalive=30,
+        connect_timeout=5.0,
+    )
+
+
+class OptimizerService:
+    """Implements :class:`optimizer.service.status.StatusSource` for the web part."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        prices: PriceSource | None = None,
+        telemetry_timeout: timedelta = timedelta(minutes=15),
+        soe_drift_fraction: float = 0.1,
+        link_backoff: ExponentialBackoff | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.test_mode = config.options.test_mode
+        self.telemetry_timeout = telemetry_timeout
+        self.soe_drift_fraction = soe_drift_fraction
+        self.prices = prices or price_source(
+            config.options.tariff,
+            timezone=config.timezone,
+            clock=clock,
+            home_assistant=config.home_assistant,
+        )
+        self.export_price = config.options.tariff.export_price
+        self._lock = threading.RLock()
+        self._sites: dict[str, _SiteRuntime] = {}
+        for settings in config.options.sites:
+            state = SiteState(settings.site_id, config.timezone, has_load=settings.has_load)
+            if load_state(config.state_dir, state):
+                _LOGGER.info("site %s: state restored from %s", settings.site_id, config.state_dir)
+            self._sites[settings.site_id] = _SiteRuntime(settings, state)
+        self.started_at: datetime | None = None
+        self.link = MqttLink(
+            broker_settings(config),
+            backoff=link_backoff or ExponentialBackoff(initial=0.5, maximum=10.0),
+            name="bess-optimizer-mqtt",
+        )
+        for site_id in self._sites:
+            self.link.subscribe(f"dt/{site_id}/+/#", self._on_message)
+            self.link.subscribe(
+                DEFAULT_PROFILE.filter(TopicKind.COMMAND_RESPONSE, site_id), self._on_message
+            )
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        self.started_at = self.clock()
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        with self._lock:
+            for runtime in self._sites.values():
+                save_state(self.config.state_dir, runtime.state)
+
+    def run(self, stop: threading.Event, interval_s: float = 20.0) -> None:
+        """Real-time loop for ``serve``: tick until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                _LOGGER.exception("planning round failed")
+            stop.wait(interval_s)
+
+    # --- incoming ------------------------------------------------------------------------
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        address = DEFAULT_PROFILE.parse(topic)
+        if address is None:
+            return
+        runtime = self._sites.get(address.site_id)
+        if runtime is None:
+            return
+        if address.kind is TopicKind.COMMAND_RESPONSE:
+            self._on_response(runtime, payload)
+            return
+        errors: tuple[ProtocolError, ...] = ()
+        message_id: str | None = None
+        with self._lock:
+            state = runtime.state
+            match address.kind:
+                case TopicKind.LIFETIME:
+                    lifetime = parse_lifetime_telemetry(payload)
+                    errors, message_id = lifetime.errors, lifetime.message_id
+                    if lifetime.value is not None:
+                        value, at = lifetime.value.value, lifetime.value.measured_at
+                        if address.metric == SOE:
+                            state.observe_soe(value, at)
+                        elif address.metric in COUNTERS:
+                            state.observe_counter(str(address.metric), value, at)
+                        else:
+                            state.seen(at)
+                case TopicKind.POWER:
+                    power = parse_power_telemetry(payload)
+                    errors, message_id = power.errors, power.message_id
+                    if power.value is not None and address.metric == SOE:
+                        state.observe_soe(power.value.value, power.value.measured_at)
+                case TopicKind.WINDOWED:
+                    windowed = parse_windowed_telemetry(payload, expected_window=address.window)
+                    errors, message_id = windowed.errors, windowed.message_id
+                case TopicKind.ALERT:
+                    alert = parse_alert(payload)
+                    errors, message_id = alert.errors, alert.message_id
+                    if alert.value is not None and alert.value.active:
+                        _LOGGER.warning(
+                            "site %s gateway alert %s: %s",
+                            address.site_id,
+                            alert.value.code,
+                            alert.value.message,
+                        )
+                case _:
+                    return
+            if state.last_error is not None and state.last_error.startswith(STALE_PREFIX):
+                _LOGGER.info("site %s: telemetry is back", address.site_id)
+                state.last_error = None
+        if errors:
+            _LOGGER.warning("site %s: invalid telemetry on %s: %s", address.site_id, topic, errors)
+        if self.test_mode and message_id is not None and address.gateway_id is not None:
+            self._feedback(address.site_id, address.gateway_id, message_id, errors)
+
+    def _feedback(
+        self, site_id: str, gateway_id: str, message_id: str, errors: tuple[ProtocolError, ...]
+    ) -> None:
+        now = self.clock()
+        feedback = (
+            TelemetryFeedback.error(in_reply_to=message_id, errors=errors, now=now)
+            if errors
+            else TelemetryFeedback.ok(in_reply_to=message_id, now=now)
+        )
+        self.link.publish(telemetry_feedback_topic(site_id, gateway_id), feedback.to_payload())
+
+    def _on_response(self, runtime: _SiteRuntime, payload: bytes) -> None:
+        result = parse_command_response(payload)
+        if result.value is None:
+            _LOGGER.warning(
+                "site %s: invalid command response: %s", runtime.settings.site_id, result.errors
+            )
+            return
+        response = result.value
+        now = self.clock()
+        accepted = response.status.value == "accepted"
+        text = "; ".join(str(error) for error in response.errors)
+        with self._lock:
+            state = runtime.state
+            state.record_response(ResponseRecord(response.command_id, accepted, text, now))
+            pending = runtime.pending.pop(response.command_id or "", None)
+            if pending is None:
+                if response.errors:  # a later report, e.g. RESOURCE_UNAVAILABLE
+                    _LOGGER.warning(
+                        "site %s: %s reports %s", state.site_id, response.command_id, text
+                    )
+                return
+            name = LAYER_NAMES[pending.priority]
+            if accepted:
+                state.layers[name] = response.command_id
+                runtime.attempts.pop(pending.priority, None)
+                runtime.retry_at.pop(pending.priority, None)
+                return
+            attempts = runtime.attempts.get(pending.priority, 0) + 1
+            runtime.attempts[pending.priority] = attempts
+            state.last_error = f"{name} command {response.command_id} rejected: {text}"
+            _LOGGER.error("site %s: %s", state.site_id, state.last_error)
+            if attempts <= MAX_RETRIES:
+                runtime.retry_at[pending.priority] = now + RETRY_FIRST * 2 ** (attempts - 1)
+            else:
+                _LOGGER.error(
+                    "site %s: %s rejected %d times, waiting for its next regular round",
+                    state.site_id,
+                    name,
+                    attempts,
+                )
+                runtime.attempts.pop(pending.priority, None)
+                runtime.retry_at.pop(pending.priority, None)
+
+    # --- planning ------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None) -> None:
+        """Do whatever is due at ``now`` (default: the clock) for every site."""
+        now = now or self.clock()
+        if self.started_at is None:
+            self.started_at = now
+        for runtime in self._sites.values():
+            with self._lock:
+                self._tick_site(runtime, now)
+                save_state(self.config.state_dir, runtime.state)
+
+    def _stale(self, runtime: _SiteRuntime, now: datetime) -> bool:
+        state = runtime.state
+        since = state.last_telemetry or self.started_at
+        if since is None or now - since <= self.telemetry_timeout:
+            return False
+        if state.last_error is None or not state.last_error.startswith(STALE_PREFIX):
+            state.last_error = (
+                f"{STALE_PREFIX} since {since.isoformat()}: keeping the last valid layers"
+            )
+            _LOGGER.warning("ALERT site %s: %s", state.site_id, state.last_error)
+        return True
+
+    def _due(self, runtime: _SiteRuntime, now: datetime) -> set[Priority]:
+        state = runtime.state
+        sent = state.layers_sent_at
+        due: set[Priority] = set()
+        if not runtime.p0_sent_this_run or _older(sent["p0"], now, P0_EVERY):
+            due.add(Priority.FALLBACK)
+        six_hours = now.replace(minute=0, second=0, microsecond=0)
+        six_hours -= timedelta(hours=six_hours.astimezone(state.zone).hour % 6)
+        if sent["p1"] is None or sent["p1"] < six_hours:
+            due.add(Priority.DAY_AHEAD)
+        if sent["p2"] is None or sent["p2"] < slot_floor(now):
+            due.add(Priority.INTRADAY)
+        for priority, at in runtime.retry_at.items():
+            if at <= now:
+                due.add(priority)
+        for command_id, pending in list(runtime.pending.items()):
+            if now - pending.sent_at >= UNANSWERED_AFTER:
+                runtime.pending.pop(command_id)
+                _LOGGER.warning(
+                    "site %s: no answer to %s, sending again", state.site_id, command_id
+                )
+                due.add(pending.priority)
+        return due
+
+    def _tick_site(self, runtime: _SiteRuntime, now: datetime) -> None:
+        state = runtime.state
+        state.close_slots()
+        due = self._due(runtime, now)
+        if self._stale(runtime, now):
+            due &= {Priority.FALLBACK}  # p0 needs no telemetry: it is the safety net
+        else:
+            due |= self._changes(runtime, now)
+        if due - {Priority.FALLBACK} and not self._replan(runtime, now):
+            due &= {Priority.FALLBACK}
+        if not self.link.connected:
+            return  # still due: sent on the first tick after the reconnection
+        for priority in sorted(due):
+            self._publish(runtime, priority, now)
+
+    def _changes(self, runtime: _SiteRuntime, now: datetime) -> set[Priority]:
+        """Layers to re-send because the world moved: new prices, SoE far from the plan."""
+        changed: set[Priority] = set()
+        try:
+            version = self.prices.version()
+        except PriceError as error:
+            runtime.state.last_error = str(error)
+            return changed
+        if runtime.price_version is not None and version != runtime.price_version:
+            _LOGGER.info("site %s: new prices, re-planning", runtime.settings.site_id)
+            changed |= {Priority.DAY_AHEAD, Priority.INTRADAY}
+        runtime.price_version = version
+        plan, soe = runtime.plan, runtime.state.soe_kwh
+        if plan is not None and soe is not None:
+            expected = plan.planned_soe(now)
+            limit = self.soe_drift_fraction * runtime.settings.battery_capacity_kwh
+            if expected is not None and abs(expected - soe) > limit:
+                _LOGGER.info(
+                    "site %s: SoE %.2f kWh far from the plan's %.2f, re-planning",
+                    runtime.settings.site_id,
+                    soe,
+                    expected,
+                )
+                changed.add(Priority.INTRADAY)
+        return changed
+
+    def _replan(self, runtime: _SiteRuntime, now: datetime) -> bool:
+        try:
+            plan = make_plan(runtime.settings, runtime.state, self.prices, self.export_price, now)
+        except (InputError, PriceError, SolveError, ValueError) as error:
+            runtime.state.last_error = f"planning failed: {error}"
+            _LOGGER.error("site %s: %s", runtime.settings.site_id, runtime.state.last_error)
+            return False
+        runtime.plan = plan
+        if runtime.state.last_error is not None and runtime.state.last_error.startswith(
+            "planning failed"
+        ):
+            runtime.state.last_error = None
+        for start, price in zip(plan.slot_starts, plan.prices, strict=True):
+            runtime.known_prices[start] = float(price)
+        return True
+
+    def _publish(self, runtime: _SiteRuntime, priority: Priority, now: datetime) -> None:
+        state = runtime.state
+        name = LAYER_NAMES[priority]
+        command_id = f"{state.site_id}-{name}-{now:%Y%m%dT%H%M}-{uuid.uuid4().hex[:6]}"
+        try:
+            command = layer(runtime.plan, priority, command_id=command_id, now=now)
+        except ValueError as error:
+            state.last_error = f"{name}: {error}"
+            _LOGGER.error("site %s: %s", state.site_id, state.last_error)
+            return
+        if not _valid(command, now):
+            state.last_error = f"{name}: the built command does not validate; not sent"
+            _LOGGER.error("site %s: %s", state.site_id, state.last_error)
+            return
+        handle = self.link.publish(command_topic(state.site_id), command.to_payload(), qos=1)
+        if handle.outcome is PublishOutcome.FAILED:
+            _LOGGER.warning("site %s: %s not sent (%s)", state.site_id, name, handle.reason)
+            return
+        runtime.pending[command_id] = _Pending(priority, now)
+        runtime.retry_at.pop(priority, None)
+        state.layers_sent_at[name] = now
+        if priority is Priority.FALLBACK:
+            runtime.p0_sent_this_run = True
+        _LOGGER.info(
+            "site %s: sent %s %s (%d entries)",
+            state.site_id,
+            name,
+            command_id,
+            len(command.schedule),
+        )
+
+    # --- StatusSource --------------------------------------------------------------------
+    def site_ids(self) -> list[str]:
+        return list(self._sites)
+
+    def status(self, site_id: str) -> SiteStatus:
+        runtime = self._sites[site_id]
+        with self._lock:
+            state = runtime.state
+            now = self.clock()
+            fresh = (
+                state.last_telemetry is not None
+                and now - state.last_telemetry <= self.telemetry_timeout
+            )
+            return SiteStatus(
+                site_id=site_id,
+                connected=self.link.connected and fresh,
+                last_telemetry=state.last_telemetry,
+                soe_kwh=state.soe_kwh,
+                last_plan_at=None if runtime.plan is None else runtime.plan.made_at,
+                layers=dict(state.layers),
+                last_error=state.last_error,
+            )
+
+    def plan(self, site_id: str) -> list[PlanPoint]:
+        runtime = self._sites[site_id]
+        with self._lock:
+            points = [
+                point
+                for past in runtime.state.history
+                if (point := self._past_point(runtime, past))
+            ]
+            plan = runtime.plan
+            if plan is not None:
+                first_future = points[-1].start + SLOT if points else plan.slot_starts[0]
+                for index, start in enumerate(plan.slot_starts):
+                    if start < first_future:
+                        continue
+                    points.append(
+                        PlanPoint(
+                            start=start,
+                            soe_kwh=float(plan.plan.soe_kwh[index]),
+                            battery_kw=float(plan.plan.battery_kw[index]),
+                            price=float(plan.prices[index]),
+                            pv_kw=float(plan.pv_kw[index]),
+                            load_kw=float(plan.load_kw[index]),
+                            past=False,
+                        )
+                    )
+            return points
+
+    def _past_point(self, runtime: _SiteRuntime, past: PastSlot) -> PlanPoint | None:
+        """A measured slot for the chart; None when its SoE or price is unknown (the web
+        part gets finite numbers only). A slot whose load could not be derived shows 0."""
+        price = runtime.known_prices.get(past.start)
+        if price is None:
+            try:
+                price = float(self.prices.prices([past.start])[0])
+            except PriceError:
+                return None
+            runtime.known_prices[past.start] = price
+        if past.soe_kwh is None or not math.isfinite(price):
+            return None
+        return PlanPoint(
+            start=past.start,
+            soe_kwh=past.soe_kwh,
+            battery_kw=past.battery_kw,
+            price=price,
+            pv_kw=past.pv_kw,
+            load_kw=past.load_kw if past.load_kw is not None else 0.0,
+            past=True,
+        )
+
+    def seed_profiles(self, site_id: str, pv_kw: FloatArray, load_kw: FloatArray) -> None:
+        """Warm-start the forecasts with a known day (demo, tests, a migrated site)."""
+        with self._lock:
+            self._sites[site_id].state.seed_profiles(pv_kw, load_kw)
+
+    def readings_at(self, site_id: str, at: datetime) -> bool:
+        """True once the SoE and every counter of the site have a reading at or after ``at``."""
+        with self._lock:
+            state = self._sites[site_id].state
+            if state.soe_at is None or state.soe_at < at or not state.counters:
+                return False
+            return all(when >= at for _value, when in state.counters.values())
+
+    def awaiting_responses(self, site_id: str) -> int:
+        """Commands sent to the site and not answered yet."""
+        with self._lock:
+            return len(self._sites[site_id].pending)
+
+    def current_plan(self, site_id: str) -> SitePlan | None:
+        return self._sites[site_id].plan
+
+
+def _older(moment: datetime | None, now: datetime, age: timedelta) -> bool:
+    return moment is None or now - moment >= age
+
+
+def _valid(command: Command, now: datetime) -> bool:
+    """Round-trip through the gateway's own parser: never publish what it would reject."""
+    result = parse_command(command.to_payload(), now=now)
+    if result.errors:
+        _LOGGER.error("built command invalid: %s", result.errors)
+    return not result.errors

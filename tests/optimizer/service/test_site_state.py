@@ -1,0 +1,86 @@
+"""Site state: lifetime counters -> per-slot PV and load, persistence, rejected commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bess_dispatch_core.protocol import CommandResponse, ErrorCode, Priority, ProtocolError
+from optimizer.service.day_run import demo_config, sample_site
+from optimizer.service.service import MAX_RETRIES, OptimizerService, _Pending
+from optimizer.service.site_state import (
+    CHARGE,
+    DISCHARGE,
+    EXPORT,
+    IMPORT,
+    PV,
+    SiteState,
+    load_state,
+    save_state,
+)
+
+T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+
+
+def _feed(state: SiteState, at: datetime, lifetimes: dict[str, float]) -> None:
+    for metric, value in lifetimes.items():
+        state.observe_counter(metric, value, at)
+
+
+def test_counters_become_pv_and_load_per_slot_split_by_time(tmp_path: Path) -> None:
+    state = SiteState("s1", "UTC")
+    _feed(state, T0, {PV: 0, IMPORT: 0, EXPORT: 0, CHARGE: 0, DISCHARGE: 0})
+    # 45 minutes: PV 3 kWh, import 0.75, export 0, charge 1.5, discharge 0 (even rates).
+    end = T0 + timedelta(minutes=45)
+    _feed(state, end, {PV: 3.0, IMPORT: 0.75, EXPORT: 0.0, CHARGE: 1.5, DISCHARGE: 0.0})
+    state.observe_soe(4.0, end)
+    _feed(state, end, {PV: 3.0})  # a repeated message adds nothing
+    closed = state.close_slots()
+    assert len(closed) == 1  # the second slot is still open
+    slot = closed[0]
+    assert slot.pv_kw == pytest.approx(4.0)  # 2 kWh in the first half hour
+    assert slot.battery_kw == pytest.approx(2.0)
+    assert slot.load_kw == pytest.approx(1.0 + 4.0 - 2.0)
+
+    save_state(tmp_path, state)
+    restored = SiteState("s1", "UTC")
+    assert load_state(tmp_path, restored)
+    assert restored.to_dict() == state.to_dict()
+    assert not load_state(tmp_path, SiteState("other", "UTC"))
+
+
+def test_a_counter_reset_adds_no_energy() -> None:
+    state = SiteState("s1", "UTC")
+    state.observe_counter(PV, 100.0, T0)
+    state.observe_counter(PV, 2.0, T0 + timedelta(minutes=10))
+    assert state.slot_energy == {}
+
+
+def test_rejected_command_is_retried_with_backoff_then_given_up(tmp_path: Path) -> None:
+    config = demo_config(
+        host="127.0.0.1",
+        port=1,
+        state_dir=tmp_path,
+        price_file=tmp_path / "none.csv",
+        sites=(sample_site(),),
+        export_price=8.0,
+    )
+    service = OptimizerService(config, clock=lambda: T0)
+    runtime = service._sites["demo-site"]
+    error = ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "schedule[0].power_kw", "too much")
+    for attempt in range(1, MAX_RETRIES + 2):
+        command_id = f"c{attempt}"
+        runtime.pending[command_id] = _Pending(Priority.INTRADAY, T0)
+        response = CommandResponse.rejected(
+            in_reply_to=None, command_id=command_id, errors=[error], now=T0
+        )
+        service._on_response(runtime, response.to_payload())
+        assert "rejected" in (service.status("demo-site").last_error or "")
+        if attempt <= MAX_RETRIES:
+            delay = runtime.retry_at[Priority.INTRADAY] - T0
+            assert delay == timedelta(minutes=2 ** (attempt - 1))
+        else:
+            assert Priority.INTRADAY not in runtime.retry_at
+    assert service.status("demo-site").layers["p2"] is None  # nothing broken recorded
