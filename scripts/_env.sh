@@ -8,7 +8,7 @@ CACHE=${BESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bess-dispatch}
 PINS="$REPO/requirements.txt"
 # Debian packages the root needs: the interpreter, a broker for the tests, and a browser for
 # the plan-page test. Changing this list changes the root's cache key.
-ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,gcc,libc6-dev,ca-certificates,tzdata,mosquitto,openssl,git"
+ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,gcc,libc6-dev,ca-certificates,tzdata,mosquitto,openssl,git,chromium,fonts-dejavu-core"
 ROOT_SUITE=sid
 
 log() { printf '[setup] %s\n' "$*" >&2; }
