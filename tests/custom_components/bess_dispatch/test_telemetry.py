@@ -162,18 +162,14 @@ async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEn
     return entry, now
 
 
-async def test_outage_hour_arrives_once_newest_first(
-    hass: HomeAssistant, mosquitto_broker: Broker
-) -> None:
-    entry, _now = await outage_hour(hass, mosquitto_broker)
-    await asyncio.sleep(0.3)
-    queued = await hass.async_add_executor_job(queued_ids, hass, entry)
-    assert len(queued) >= 7 * 10  # an hour of 5-minute windows for each of 7 metrics
-
-    mosquitto_broker.start()
-    client = OptimizerClient(mosquitto_broker)
+async def broker_back(
+    hass: HomeAssistant, broker: Broker, queued: list[str]
+) -> list[tuple[str, bytes]]:
+    """Restart the broker; every queued reading must arrive, each exactly once."""
+    broker.start()
+    client = OptimizerClient(broker)
     try:
-        received = await collect(client, hass, 6.0)
+        received: list[tuple[str, bytes]] = await collect(client, hass, 6.0)
     finally:
         client.close()
     ids = [
@@ -183,6 +179,18 @@ async def test_outage_hour_arrives_once_newest_first(
     ]
     assert len(ids) == len(set(ids)), "a reading arrived twice"
     assert set(queued) <= set(ids), "a queued reading never arrived"
+    return received
+
+
+async def test_outage_hour_arrives_once_newest_first(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    entry, _now = await outage_hour(hass, mosquitto_broker)
+    await asyncio.sleep(0.3)
+    queued = await hass.async_add_executor_job(queued_ids, hass, entry)
+    assert len(queued) >= 7 * 10  # an hour of 5-minute windows for each of 7 metrics
+
+    received = await broker_back(hass, mosquitto_broker, queued)
     # Newest first: for one windowed topic, window ends only go back in time.
     windows = [
         validated(topic, payload)[1]["window_end"]
@@ -202,19 +210,7 @@ async def test_outage_backlog_survives_a_reload(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
-    mosquitto_broker.start()
-    client = OptimizerClient(mosquitto_broker)
-    try:
-        received = await collect(client, hass, 6.0)
-    finally:
-        client.close()
-    ids = [
-        validated(topic, payload)[1]["message_id"]
-        for topic, payload in received
-        if topic.startswith("dt/")
-    ]
-    assert len(ids) == len(set(ids))
-    assert set(queued) <= set(ids)
+    await broker_back(hass, mosquitto_broker, queued)
 
 
 async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
