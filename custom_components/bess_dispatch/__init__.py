@@ -4,7 +4,9 @@ Thin by design: it wires a config entry to the pure ``bess_dispatch_core`` packa
 link, schedule book, control law) through :class:`SiteRuntime`.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -30,8 +32,13 @@ from .const import (
     CONF_GATEWAY_ID,
     CONF_HAS_LOAD,
     CONF_HOST,
+    CONF_MODBUS_METRICS,
     CONF_SITE_ID,
-    CONF_SOE_ENTITY,
+    CONF_SOURCE_HOST,
+    CONF_SOURCE_INTERVAL_S,
+    CONF_SOURCE_PORT,
+    CONF_SOURCE_TYPE,
+    CONF_SOURCE_UNIT_ID,
     CONF_SOURCES,
     CONF_TELEMETRY_INTERVAL_S,
     CONF_TELEMETRY_WINDOW,
@@ -40,6 +47,7 @@ from .const import (
     DEFAULT_TELEMETRY_INTERVAL_S,
     DEFAULT_TELEMETRY_WINDOW,
     DOMAIN,
+    SOURCE_MODBUS,
 )
 from .data import BessDispatchConfigEntry, BessDispatchData
 from .entity import GATEWAY_DEVICE, device_info
@@ -47,7 +55,7 @@ from .ha_mqtt_link import HomeAssistantMqttLink
 from .limits import hard_limits
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
-from .telemetry import SiteTelemetry, remove_outbox, telemetry_store
+from .telemetry import ModbusSourceSettings, SiteTelemetry, remove_outbox, telemetry_store
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -83,7 +91,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         gateway_id=data[CONF_GATEWAY_ID],
         link=link,
         sources=entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {}),
-        soe_entity=data[CONF_SOE_ENTITY],
+        modbus=_modbus_source(data),
         usable_kwh=float(data[CONF_USABLE_KWH]),
         soe_min_kwh=limits.soe_min_kwh,
         soe_max_kwh=limits.soe_max_kwh,
@@ -150,6 +158,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_on_shutdown))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _modbus_source(data: Mapping[str, Any]) -> ModbusSourceSettings | None:
+    if data.get(CONF_SOURCE_TYPE) != SOURCE_MODBUS:
+        return None
+    return ModbusSourceSettings(
+        host=data[CONF_SOURCE_HOST],
+        port=int(data[CONF_SOURCE_PORT]),
+        unit_id=int(data[CONF_SOURCE_UNIT_ID]),
+        interval_s=float(data[CONF_SOURCE_INTERVAL_S]),
+        metrics=data[CONF_MODBUS_METRICS],
+    )
 
 
 async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> BrokerLink:

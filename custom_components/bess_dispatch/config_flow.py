@@ -27,7 +27,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .actuator_setup import modbus_errors
+from .actuator_setup import modbus_errors, modbus_source_map
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.topics import validate_topic_id
 from .broker import async_probe_errors
@@ -53,15 +53,20 @@ from .const import (
     CONF_MAX_CHARGE_KW,
     CONF_MAX_DISCHARGE_KW,
     CONF_MODBUS_HOST,
+    CONF_MODBUS_METRICS,
     CONF_MODBUS_PORT,
     CONF_MODBUS_UNIT_ID,
     CONF_PASSWORD,
     CONF_PORT,
     CONF_RAMP_KW_PER_S,
     CONF_SITE_ID,
-    CONF_SOE_ENTITY,
     CONF_SOE_MAX_PCT,
     CONF_SOE_MIN_PCT,
+    CONF_SOURCE_HOST,
+    CONF_SOURCE_INTERVAL_S,
+    CONF_SOURCE_PORT,
+    CONF_SOURCE_TYPE,
+    CONF_SOURCE_UNIT_ID,
     CONF_SOURCES,
     CONF_TELEMETRY_INTERVAL_S,
     CONF_TELEMETRY_WINDOW,
@@ -73,6 +78,8 @@ from .const import (
     DEFAULT_TELEMETRY_INTERVAL_S,
     DEFAULT_TELEMETRY_WINDOW,
     DOMAIN,
+    SOURCE_ENTITIES,
+    SOURCE_MODBUS,
     TELEMETRY_WINDOWS,
 )
 from .data import BessDispatchConfigEntry
@@ -122,9 +129,6 @@ BATTERY_SCHEMA = vol.Schema(
         vol.Required(CONF_MAX_DISCHARGE_KW): _number("kW", 10_000),
         vol.Required(CONF_SOE_MIN_PCT, default=10): _number("%", 100, 1),
         vol.Required(CONF_SOE_MAX_PCT, default=100): _number("%", 100, 1),
-        vol.Required(CONF_SOE_ENTITY): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class=["battery", "energy_storage"])
-        ),
     }
 )
 
@@ -142,6 +146,23 @@ BROKER_SCHEMA = vol.Schema(
         vol.Optional(CONF_CA_FILE): TextSelector(),
         vol.Optional(CONF_CLIENT_CERT): TextSelector(),
         vol.Optional(CONF_CLIENT_KEY): TextSelector(),
+    }
+)
+
+MODBUS_SOURCE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SOURCE_HOST): TextSelector(),
+        vol.Required(CONF_SOURCE_PORT, default=502): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_SOURCE_UNIT_ID, default=1): NumberSelector(
+            NumberSelectorConfig(min=0, max=255, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_SOURCE_INTERVAL_S, default=10): NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+            )
+        ),
     }
 )
 
@@ -299,11 +320,50 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = _battery_errors(user_input)
             if not errors:
                 self._data.update(user_input)
-                return await self.async_step_sources()
+                return await self.async_step_source_choice()
         return self.async_show_form(
             step_id="battery",
             data_schema=self.add_suggested_values_to_schema(BATTERY_SCHEMA, user_input),
             errors=errors,
+        )
+
+    async def async_step_source_choice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Readings from Home Assistant sensors, or straight from a SunSpec device."""
+        return self.async_show_menu(
+            step_id="source_choice", menu_options=["sources", "modbus_source"]
+        )
+
+    async def async_step_modbus_source(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A SunSpec inverter/meter/battery over Modbus TCP, scanned before going on."""
+        errors: dict[str, str] = {}
+        placeholders = {"missing": ""}
+        if user_input is not None:
+            device = {
+                CONF_SOURCE_HOST: str(user_input[CONF_SOURCE_HOST]).strip(),
+                CONF_SOURCE_PORT: int(user_input[CONF_SOURCE_PORT]),
+                CONF_SOURCE_UNIT_ID: int(user_input[CONF_SOURCE_UNIT_ID]),
+                CONF_SOURCE_INTERVAL_S: int(user_input[CONF_SOURCE_INTERVAL_S]),
+            }
+            use_case = UseCase(self._data[CONF_USE_CASE])
+            metric_map, errors, missing = await modbus_source_map(
+                device, use_case, self._data[CONF_HAS_LOAD]
+            )
+            placeholders["missing"] = ", ".join(missing)
+            if not errors:
+                self._data |= device | {
+                    CONF_SOURCE_TYPE: SOURCE_MODBUS,
+                    CONF_MODBUS_METRICS: metric_map,
+                }
+                return await self.async_step_broker_choice()
+        return self.async_show_form(
+            step_id="modbus_source",
+            data_schema=self.add_suggested_values_to_schema(MODBUS_SOURCE_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_sources(
@@ -316,6 +376,7 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = source_errors(self.hass, user_input)
             if not errors:
                 self._data[CONF_SOURCES] = dict(user_input)
+                self._data[CONF_SOURCE_TYPE] = SOURCE_ENTITIES
                 return await self.async_step_broker_choice()
         return self.async_show_form(
             step_id="sources",
@@ -424,6 +485,8 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
             self._options = dict(user_input)
+            if self.config_entry.data.get(CONF_SOURCE_TYPE) == SOURCE_MODBUS:
+                return await self._async_step_actuator_or_finish()
             return await self.async_step_sources()
         return self.async_show_form(
             step_id="init",
@@ -443,17 +506,20 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
             errors = source_errors(self.hass, user_input)
             if not errors:
                 self._options[CONF_SOURCES] = dict(user_input)
-                if self._options[CONF_ACTUATOR] == ACTUATOR_HOME_ASSISTANT:
-                    return await self.async_step_home_assistant_actuator()
-                if self._options[CONF_ACTUATOR] == ACTUATOR_MODBUS:
-                    return await self.async_step_modbus_actuator()
-                return self.async_create_entry(data=self._options)
+                return await self._async_step_actuator_or_finish()
         current = self.config_entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {})
         return self.async_show_form(
             step_id="sources",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or current),
             errors=errors,
         )
+
+    async def _async_step_actuator_or_finish(self) -> ConfigFlowResult:
+        if self._options[CONF_ACTUATOR] == ACTUATOR_HOME_ASSISTANT:
+            return await self.async_step_home_assistant_actuator()
+        if self._options[CONF_ACTUATOR] == ACTUATOR_MODBUS:
+            return await self.async_step_modbus_actuator()
+        return self.async_create_entry(data=self._options)
 
     async def async_step_home_assistant_actuator(
         self, user_input: dict[str, Any] | None = None

@@ -17,8 +17,17 @@ CONF_MAX_DISCHARGE_KW: Final = "max_discharge_kw"
 CONF_SOE_MIN_PCT: Final = "soe_min_pct"
 CONF_SOE_MAX_PCT: Final = "soe_max_pct"
 
-# Metric name -> entity id of the sensor measuring it (config entry data).
+# Metric name -> entity id of the sensor measuring it (config entry data), or a SunSpec
+# device over Modbus TCP whose readings feed the metrics.
 CONF_SOURCES: Final = "sources"
+CONF_SOURCE_TYPE: Final = "source_type"
+SOURCE_ENTITIES: Final = "entities"
+SOURCE_MODBUS: Final = "modbus"
+CONF_SOURCE_HOST: Final = "source_host"
+CONF_SOURCE_PORT: Final = "source_port"
+CONF_SOURCE_UNIT_ID: Final = "source_unit_id"
+CONF_SOURCE_INTERVAL_S: Final = "source_interval_s"
+CONF_MODBUS_METRICS: Final = "modbus_metrics"
 
 # Broker (config entry data): HA's own MQTT integration, or a broker of our own.
 CONF_BROKER_TYPE: Final = "broker_type"
@@ -37,7 +46,6 @@ CONF_CLIENT_KEY: Final = "client_key"
 CONF_RAMP_KW_PER_S: Final = "ramp_kw_per_s"
 CONF_GRID_CHARGING: Final = "grid_charging_allowed"
 CONF_EXPORT_LIMIT_KW: Final = "export_limit_kw"
-CONF_SOE_ENTITY: Final = "soe_entity"
 
 # Telemetry timing (options).
 CONF_TELEMETRY_INTERVAL_S: Final = "telemetry_interval_s"

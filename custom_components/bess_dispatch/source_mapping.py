@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 
 import probatio as vol
-from homeassistant.const import UnitOfEnergy, UnitOfPower
+from homeassistant.const import PERCENTAGE, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import EntitySelector, EntitySelectorConfig
 
@@ -15,13 +15,14 @@ from .bess_dispatch_core.protocol.metrics import (
     required_metrics,
 )
 
-ENERGY_UNITS = frozenset(
+ENERGY_UNITS: frozenset[str] = frozenset(
     {UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR, UnitOfEnergy.MEGA_WATT_HOUR}
 )
-POWER_UNITS = frozenset({UnitOfPower.WATT, UnitOfPower.KILO_WATT})
-# battery_soe comes from the battery step's state-of-charge sensor, battery_energy_remaining
-# from the nameplate unless mapped, and curtailment is a TSO schedule, not a meter.
-_NOT_MAPPED_HERE = frozenset({"battery_soe", "curtailment"})
+POWER_UNITS: frozenset[str] = frozenset({UnitOfPower.WATT, UnitOfPower.KILO_WATT})
+# battery_energy_remaining comes from the nameplate unless mapped, and curtailment is a TSO
+# schedule, not a meter.
+_NOT_MAPPED_HERE = frozenset({"curtailment"})
+BATTERY_SOE = "battery_soe"
 
 _ENERGY_OR_POWER = EntitySelector(
     EntitySelectorConfig(domain="sensor", device_class=["energy", "power"])
@@ -58,7 +59,14 @@ def sources_schema(use_case: UseCase, has_load: bool) -> vol.Schema:
     return vol.Schema(fields)
 
 
+_STATE_OF_CHARGE = EntitySelector(
+    EntitySelectorConfig(domain="sensor", device_class=["battery", "energy_storage"])
+)
+
+
 def _selector(metric: Metric) -> EntitySelector:
+    if metric.name == BATTERY_SOE:
+        return _STATE_OF_CHARGE
     return _STORED_ENERGY if metric.kind is MetricKind.STATE else _ENERGY_OR_POWER
 
 
@@ -71,11 +79,11 @@ def source_errors(hass: HomeAssistant, mapping: Mapping[str, str]) -> dict[str, 
             errors[metric_name] = "entity_not_found"
             continue
         unit = state.attributes.get("unit_of_measurement")
-        allowed = (
-            ENERGY_UNITS
-            if metric_name == "battery_energy_remaining"
-            else (ENERGY_UNITS | POWER_UNITS)
-        )
+        allowed: frozenset[str] = ENERGY_UNITS | POWER_UNITS
+        if metric_name == "battery_energy_remaining":
+            allowed = ENERGY_UNITS
+        elif metric_name == BATTERY_SOE:
+            allowed = ENERGY_UNITS | {PERCENTAGE}
         if unit not in allowed:
             errors[metric_name] = "incompatible_unit"
     return errors

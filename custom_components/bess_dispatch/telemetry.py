@@ -10,6 +10,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,12 @@ from .bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from .bess_dispatch_core.gateway.feedback import FeedbackCounter
 from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
 from .bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
+from .bess_dispatch_core.gateway.modbus_source import SunSpecPoller, metric_sources
 from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
+from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .broker_link import BrokerLink
 from .const import DOMAIN
 from .update_listeners import UpdateListeners
@@ -122,6 +125,17 @@ def _canonical(quantity: SourceQuantity, state: State | None) -> float | None:
     return None if factor is None else value * factor
 
 
+@dataclass(frozen=True, slots=True)
+class ModbusSourceSettings:
+    """A SunSpec device whose readings feed the metrics (instead of HA sensors)."""
+
+    host: str
+    port: int
+    unit_id: int
+    interval_s: float
+    metrics: Mapping[str, str]  # protocol metric -> SunSpec reading
+
+
 class SiteTelemetry(UpdateListeners):
     """Pipeline + outbox + forwarder + alerts + feedback for one config entry."""
 
@@ -134,12 +148,12 @@ class SiteTelemetry(UpdateListeners):
         gateway_id: str,
         link: BrokerLink,
         sources: Mapping[str, str],
-        soe_entity: str,
         usable_kwh: float,
         soe_min_kwh: float,
         soe_max_kwh: float,
         interval: timedelta = timedelta(minutes=1),
         window: timedelta = timedelta(minutes=5),
+        modbus: ModbusSourceSettings | None = None,
     ) -> None:
         super().__init__()
         self.hass = hass
@@ -149,15 +163,21 @@ class SiteTelemetry(UpdateListeners):
         self.link = link
         self.usable_kwh = usable_kwh
         self._on_soe_change: Callable[[], object] | None = None
-        # metric -> entity; the SoE sensor of the battery step measures battery_soe.
-        self.entities: dict[str, str] = {**sources, BATTERY_SOE: soe_entity}
-        self.nameplate_remaining = ENERGY_REMAINING not in self.entities
+        # metric -> entity (HA sensors), or metric -> reading of a SunSpec device.
+        self.entities: dict[str, str] = {} if modbus is not None else dict(sources)
+        self.modbus = modbus
+        self.poller: SunSpecPoller | None = None
         self.quantities: dict[str, SourceQuantity] = {}
         pipeline_sources = []
+        if modbus is not None:
+            pipeline_sources = metric_sources(modbus.metrics)
+            self.quantities = {source.metric: source.quantity for source in pipeline_sources}
         for metric, entity_id in self.entities.items():
             quantity = _quantity(metric, _unit(hass, entity_id))
             self.quantities[metric] = quantity
             pipeline_sources.append(self._source(metric, quantity, entity_id))
+        measured = {source.metric for source in pipeline_sources}
+        self.nameplate_remaining = ENERGY_REMAINING not in measured
         if self.nameplate_remaining:
             self.quantities[ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
             pipeline_sources.append(
@@ -233,6 +253,16 @@ class SiteTelemetry(UpdateListeners):
         self._unsubscribe.append(
             async_track_time_interval(self.hass, self._housekeeping, HOUSEKEEPING_INTERVAL)
         )
+        if self.modbus is not None:
+            self.poller = SunSpecPoller(
+                ModbusLink(self.modbus.host, self.modbus.port, self.modbus.unit_id),
+                metrics=self.modbus.metrics,
+                interval_s=self.modbus.interval_s,
+                on_reading=self._modbus_reading,
+                on_availability=self._modbus_availability,
+                clock=dt_util.utcnow,
+            )
+            await self.poller.start()
         now = dt_util.utcnow()
         for metric, entity_id in self.entities.items():
             state = self.hass.states.get(entity_id)
@@ -248,6 +278,8 @@ class SiteTelemetry(UpdateListeners):
         if self._timer is not None:
             self._timer()
             self._timer = None
+        if self.poller is not None:
+            await self.poller.stop()
         if self.forwarder is not None:
             await self.hass.async_add_executor_job(self.forwarder.stop)
 
@@ -281,6 +313,26 @@ class SiteTelemetry(UpdateListeners):
             self.pipeline.observe(metric, value, at)
         except ValueError as err:
             _LOGGER.warning("Reading of %s for %s refused: %s", metric, self.site_id, err)
+
+    @callback
+    def _modbus_reading(self, metric: str, value: float | None, at: datetime) -> None:
+        try:
+            self.pipeline.observe(metric, value, at)
+        except ValueError as err:
+            _LOGGER.warning("Reading of %s for %s refused: %s", metric, self.site_id, err)
+        if metric == BATTERY_SOE and self._on_soe_change is not None:
+            self._on_soe_change()
+        self._tick(dt_util.utcnow())
+
+    @callback
+    def _modbus_availability(self, available: bool, reason: str | None) -> None:
+        if available:
+            _LOGGER.info("The SunSpec device of site %s answers again", self.site_id)
+        else:
+            _LOGGER.warning(
+                "The SunSpec device of site %s is unavailable: %s", self.site_id, reason
+            )
+        self._notify()
 
     def soe_kwh(self) -> float | None:
         return self.pipeline.value(BATTERY_SOE)

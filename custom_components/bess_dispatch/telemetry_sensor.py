@@ -8,8 +8,9 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower
 
+from .bess_dispatch_core.gateway.metric_source import SourceQuantity
 from .entity import BATTERY_DEVICE, GATEWAY_DEVICE, BessDispatchEntity
 from .runtime import SiteRuntime
 from .telemetry import BATTERY_SOE, ENERGY_REMAINING, SiteTelemetry
@@ -66,6 +67,29 @@ class MetricEnergySensor(_TelemetryEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         return self.telemetry.pipeline.lifetime_kwh(self.metric)
+
+
+class MetricPowerSensor(_TelemetryEntity, SensorEntity):
+    """The power a power-measured metric is integrated from (what goes on its /power topic)."""
+
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
+    _attr_suggested_display_precision = 3
+
+    def __init__(self, runtime: SiteRuntime, telemetry: SiteTelemetry, metric: str) -> None:
+        super().__init__(runtime, telemetry, f"{metric}_power", device_of(metric))
+        self._attr_translation_key = "metric_power"
+        self._attr_translation_placeholders = {"metric": metric}
+        self.metric = metric
+
+    @property
+    def available(self) -> bool:
+        return self.telemetry.pipeline.value(self.metric) is not None
+
+    @property
+    def native_value(self) -> float | None:
+        return self.telemetry.pipeline.value(self.metric)
 
 
 class StoredEnergySensor(_TelemetryEntity, SensorEntity):
@@ -188,4 +212,6 @@ def telemetry_sensors(runtime: SiteRuntime, telemetry: SiteTelemetry) -> list[Se
             entities.append(StoredEnergySensor(runtime, telemetry, metric))
         elif metric != "curtailment":
             entities.append(MetricEnergySensor(runtime, telemetry, metric))
+            if telemetry.quantities.get(metric) is SourceQuantity.POWER:
+                entities.append(MetricPowerSensor(runtime, telemetry, metric))
     return entities

@@ -39,7 +39,6 @@ BATTERY_DATA: dict[str, Any] = {
     "max_discharge_kw": 5.0,
     "soe_min_pct": 10.0,
     "soe_max_pct": 90.0,
-    "soe_entity": SOE_SENSOR,
 }
 
 
@@ -65,6 +64,10 @@ def add_source_sensors(
     required, _optional = mappable_metrics(UseCase(use_case), has_load)
     mapping = {}
     for metric in required:
+        if metric.name == "battery_soe":
+            set_soc(hass, 50, at)
+            mapping[metric.name] = SOE_SENSOR
+            continue
         entity_id = f"sensor.{metric.name}"
         hass.states.async_set(
             entity_id,
@@ -95,12 +98,18 @@ def broker_data(broker: Broker) -> dict[str, Any]:
 
 
 SOURCES = {
-    metric.name: f"sensor.{metric.name}" for metric in mappable_metrics(UseCase.AC_LINK, True)[0]
+    metric.name: SOE_SENSOR if metric.name == "battery_soe" else f"sensor.{metric.name}"
+    for metric in mappable_metrics(UseCase.AC_LINK, True)[0]
 }
 
 
 def entry_data(broker: Broker) -> dict[str, Any]:
-    return SITE_DATA | BATTERY_DATA | {"sources": SOURCES} | broker_data(broker)
+    return (
+        SITE_DATA
+        | BATTERY_DATA
+        | {"sources": SOURCES, "source_type": "entities"}
+        | broker_data(broker)
+    )
 
 
 def set_soc(hass: HomeAssistant, percent: float, at: datetime | None = None) -> None:

@@ -24,6 +24,13 @@ from .conftest import (
 )
 
 
+async def choose(hass: HomeAssistant, menu: Any, option: str) -> Any:
+    """Pick ``option`` in a menu step."""
+    assert menu["type"] is FlowResultType.MENU
+    assert option in menu["menu_options"]
+    return await hass.config_entries.flow.async_configure(menu["flow_id"], {"next_step_id": option})
+
+
 async def start_flow(hass: HomeAssistant) -> dict[str, Any]:
     mapping = add_source_sensors(hass)
     result = await hass.config_entries.flow.async_init(
@@ -33,6 +40,7 @@ async def start_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE_DATA)
     assert result["step_id"] == "battery"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await choose(hass, result, "sources")
     assert result["step_id"] == "sources"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
     assert result["step_id"] == "broker_choice"
@@ -211,8 +219,9 @@ async def test_standalone_battery_has_no_load(
         result["flow_id"], {**SITE_DATA, "use_case": "standalone", "has_load": True}
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await choose(hass, result, "sources")
     mapping = add_source_sensors(hass, "standalone", has_load=False)
-    assert set(mapping) == {"meter_export_ac", "meter_import_ac"}
+    assert set(mapping) == {"meter_export_ac", "meter_import_ac", "battery_soe"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "broker"}
@@ -335,6 +344,7 @@ async def test_sources_refuse_missing_entities_and_wrong_units(hass: HomeAssista
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE_DATA)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await choose(hass, result, "sources")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         mapping
@@ -362,7 +372,42 @@ async def test_sources_step_requires_every_required_metric(hass: HomeAssistant) 
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE_DATA)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await choose(hass, result, "sources")
     del mapping["battery_charge_ac"]
     with pytest.raises(InvalidData) as raised:
         await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
     assert "battery_charge_ac" in str(raised.value.schema_errors)
+
+
+async def test_untrusted_client_certificate_at_run_time_raises_a_repair(
+    hass: HomeAssistant, mosquitto_broker_tls: Broker
+) -> None:
+    """The broker stops trusting the gateway's certificate: repair issue and reauth."""
+    import asyncio
+
+    from homeassistant.helpers import issue_registry as ir
+
+    tls = mosquitto_broker_tls.tls
+    untrusted = tls.certificates.client_from_other_ca("gw-1")
+    set_soc(hass, 50)
+    add_source_sensors(hass)
+    data = entry_data(mosquitto_broker_tls) | {
+        "tls": True,
+        "ca_file": str(tls.ca_cert),
+        "client_cert": str(untrusted.cert),
+        "client_key": str(untrusted.key),
+    }
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="site-1/gw-1", data=data)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    issue_id = f"broker_refused_{entry.entry_id}"
+    for _ in range(100):
+        await hass.async_block_till_done()
+        if ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None:
+            break
+        await asyncio.sleep(0.05)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "broker_refused"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]

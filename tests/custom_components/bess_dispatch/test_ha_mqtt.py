@@ -31,6 +31,9 @@ async def start_flow_to_broker_choice(hass: HomeAssistant) -> str:
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], SITE_DATA)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "sources"}
+    )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], mapping)
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["home_assistant_broker", "broker"]

@@ -62,11 +62,15 @@ async def test_every_required_metric_arrives_valid(
     client = OptimizerClient(mosquitto_broker)
     try:
         required, _optional = mappable_metrics(UseCase(use_case), has_load)
-        sources = {metric.name: f"sensor.{metric.name}" for metric in required}
+        sources = {
+            metric.name: SOE_SENSOR if metric.name == "battery_soe" else f"sensor.{metric.name}"
+            for metric in required
+        }
+        meters = [entity_id for entity_id in sources.values() if entity_id != SOE_SENSOR]
         # Eleven minutes of history, so at least one whole 5-minute window closes.
         now = dt_util.utcnow()
         start = now - timedelta(minutes=11)
-        for entity_id in sources.values():
+        for entity_id in meters:
             set_reading(hass, entity_id, 100.0, "kWh", start)
         set_reading(hass, SOE_SENSOR, 40.0, "%", start)
         entry = MockConfigEntry(
@@ -78,6 +82,7 @@ async def test_every_required_metric_arrives_valid(
                 "use_case": use_case,
                 "has_load": has_load,
                 "sources": sources,
+                "source_type": "entities",
             }
             | BATTERY_DATA
             | broker_data(mosquitto_broker),
@@ -91,7 +96,7 @@ async def test_every_required_metric_arrives_valid(
         while at + STEP <= now:
             at += STEP
             step += 1
-            for entity_id in sources.values():
+            for entity_id in meters:
                 set_reading(hass, entity_id, 100.0 + 0.05 * step, "kWh", at)
             set_reading(hass, SOE_SENSOR, 40.0 + 0.2 * step, "%", at)
         async_fire_time_changed(hass, now + timedelta(minutes=2))
@@ -146,13 +151,13 @@ async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEn
             break
         await asyncio.sleep(0.02)
         await hass.async_block_till_done()
-    sources = entry.data["sources"]
+    meters = [e for e in entry.data["sources"].values() if e != SOE_SENSOR]
     at = start
     step = 0
     while at + STEP <= now:
         at += STEP
         step += 1
-        for entity_id in sources.values():
+        for entity_id in meters:
             set_reading(hass, entity_id, 1000.0 + 0.05 * step, "kWh", at)
         set_reading(hass, SOE_SENSOR, 30.0 + 0.1 * step, "%", at)
     # The next send is due a minute on; it carries the windows that closed meanwhile.

@@ -1,0 +1,109 @@
+"""Readings straight from a SunSpec device (a real pymodbus server) into telemetry."""
+
+from typing import Any
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.bess_dispatch.const import DOMAIN
+from tests.helpers.asyncapi import validated
+from tests.plugins.mosquitto_broker import Broker
+from tests.plugins.sunspec_device import SunSpecDeviceServer
+
+from .conftest import BATTERY_DATA, GATEWAY, SITE, SITE_DATA, OptimizerClient
+from .test_config_flow import choose, form
+from .test_control import wait_for
+
+
+def device(server: SunSpecDeviceServer) -> dict[str, Any]:
+    return {
+        "source_host": server.host,
+        "source_port": server.port,
+        "source_unit_id": server.unit_id,
+        "source_interval_s": 1,
+    }
+
+
+async def to_modbus_step(hass: HomeAssistant, has_load: bool) -> Any:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], SITE_DATA | {"has_load": has_load}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
+    return await choose(hass, result, "modbus_source")
+
+
+async def test_a_site_with_a_load_needs_sensors_the_device_lacks(
+    hass: HomeAssistant, sunspec_device: SunSpecDeviceServer
+) -> None:
+    result = await to_modbus_step(hass, has_load=True)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], device(sunspec_device)
+    )
+    assert result["errors"] == {"base": "modbus_missing_metrics"}
+    assert "load_demand_ac" in result["description_placeholders"]["missing"]
+
+
+async def test_unreachable_device_is_named(hass: HomeAssistant, socket_enabled: None) -> None:
+    result = await to_modbus_step(hass, has_load=False)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "source_host": "127.0.0.1",
+            "source_port": 1,
+            "source_unit_id": 1,
+            "source_interval_s": 10,
+        },
+    )
+    assert result["errors"] == {"base": "modbus_cannot_connect"}
+
+
+async def test_device_readings_become_telemetry(
+    hass: HomeAssistant, mosquitto_broker: Broker, sunspec_device: SunSpecDeviceServer
+) -> None:
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        result = await to_modbus_step(hass, has_load=False)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], device(sunspec_device)
+        )
+        result = await choose(hass, result, "broker")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], form(mosquitto_broker)
+        )
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"]["source_type"] == "modbus"
+        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        telemetry = entry.runtime_data.telemetry
+        # The SoE of the simulated battery reaches the control law through the pipeline.
+        await wait_for(hass, lambda: telemetry.soe_kwh() is not None)
+        assert entry.runtime_data.runtime.site_state().soe_kwh == telemetry.soe_kwh()
+
+        # The battery flows come from its power reading: a power entity shows it.
+        registry = er.async_get(hass)
+        power_entity = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{SITE}_{GATEWAY}_battery_charge_ac_power"
+        )
+        assert power_entity is not None
+        await wait_for(
+            hass,
+            lambda: (
+                (hass.states.get(power_entity) or State("x", "unknown")).state
+                not in ("unknown", "unavailable")
+            ),
+        )
+
+        telemetry.publish_now()
+        topic = f"dt/{SITE}/{GATEWAY}/meter_import_ac/lifetime"
+        lifetime = await client.next_on(topic)
+        import json
+
+        validated(topic, json.dumps(lifetime).encode())
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        client.close()
