@@ -232,10 +232,24 @@ class _Session:
     def lost_failure(self, rc: MQTTErrorCode) -> LinkError:
         """Classify the end of the connection from what the socket recorded."""
         recorded = getattr(self._socket, "recv_error", None)
-        if recorded is not None:
-            return classify_connect_error(recorded)
+        failure = None if recorded is None else classify_connect_error(recorded)
+        if failure is not None and failure.failure is not LinkFailure.CONNECTION_LOST:
+            return failure
         if rc == MQTTErrorCode.MQTT_ERR_CONN_REFUSED and self._connack is not None:
             return classify_connack(self._connack.value, str(self._connack))
+        if self._connack is None and self._settings.tls is not None:
+            # TLS 1.3 checks the client certificate after the handshake: a broker refusing
+            # it sends an alert and closes, and the reset of a connection with our CONNECT
+            # still unread can discard that alert before we read it (seen under load).
+            # Credentials are answered by CONNACK, so a TLS close before it is the
+            # certificate.
+            return LinkError(
+                LinkFailure.CERTIFICATE_REJECTED,
+                "the broker closed the TLS connection before answering CONNECT: it did not "
+                f"accept the client certificate ({recorded or mqtt.error_string(rc)})",
+            )
+        if failure is not None:
+            return failure
         return LinkError(
             LinkFailure.CONNECTION_LOST,
             f"the broker closed the connection ({mqtt.error_string(rc)})",
