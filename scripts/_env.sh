@@ -41,6 +41,11 @@ ensure_host() {
     log "installing mosquitto (the tests start real brokers)"
     apt-get update -qq && apt-get install -y -qq mosquitto >/dev/null
   fi
+  if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (the plan page's browser test)"
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || log "chromium could not be installed: the browser test will be skipped"
+  fi
   if [ ! -f "$venv/.complete" ]; then
     log "creating virtual environment $venv with $("$py" -V)"
     rm -rf "$venv"
