@@ -13,8 +13,10 @@ first slot executed); perfect foresight (one exact solve of the whole year on th
 series). Own forecasts: known day-ahead prices, same-weekday median beyond publication
 (10:00 JST); PV = pvlib clear sky x the best measured/clear-sky ratio of the last 7 days
 (biased upwards on purpose: under-forecast PV makes the plan buy or hold energy the sun then
-supplies, which costs far more than the opposite error); load = weekday/weekend profile with
-exponential smoothing.
+supplies, which costs far more than the opposite error), with the last 2 h's ratio fading into
+it over the next hours (:mod:`optimizer.forecast.pv_nowcast`); load = median of the same slot
+over the last 14 weekdays or weekend days (:mod:`optimizer.forecast.load_median`; the
+exponentially smoothed profile remains with ``load_median_days=0``).
 
 Execution (``cautious``, the default): the first slot is sent as SETPOINT only when the plan
 trades with the grid (charges beyond the forecast PV surplus, or discharges beyond the
@@ -24,7 +26,8 @@ the battery follows the real PV and load wherever the plan only meant to self-co
 
 Guard: each re-plan also simulates the rule over the same forecast horizon; when the plan's
 expected gain over the rule is below ``guard_margin`` (JPY per 48 h) the slot follows the
-rule. This does not prove a year cannot end worse than the rule; the table reports it.
+rule. This does not prove a year cannot end worse than the rule; the table
+reports it.
 ``oracle`` replaces chosen forecasts by the real future to measure each forecast's share.
 Energy left in the battery at the end of the year is credited at the same price for every
 strategy (discharge efficiency x the year's lower-quartile import price).
@@ -45,8 +48,10 @@ import numpy as np
 from .baselines import self_consumption_rule, simulate
 from .data import SiteSeries
 from .forecast.load import SmoothedProfile
+from .forecast.load_median import RecentMedianProfile
 from .forecast.price import forecast_prices, published_until
 from .forecast.pv import RatioForecast, clear_sky_pv_kw
+from .forecast.pv_nowcast import NowcastForecast
 from .model import optimize
 from .modes import cautious_action, suggest_actions
 from .physics import SELF_CONSUMPTION, Action, step
@@ -177,13 +182,15 @@ def run_scenario(
     series: SiteSeries,
     days: int,
     *,
-    guard_margin: float = 2.0,
+    guard_margin: float = 0.0,
     cautious: bool = True,
     oracle: frozenset[str] = frozenset(),
     pv_days: int = 7,
     pv_quantile: float = 1.0,
     risk_cost: float = 0.0,
     load_alpha: float = 0.15,
+    pv_fade_slots: float = 6.0,
+    load_median_days: int = 14,
     out: TextIO = sys.stderr,
 ) -> ScenarioResult:
     """Backtest ``days`` days starting WARMUP_DAYS into ``series``."""
@@ -214,14 +221,14 @@ def run_scenario(
     rule_outcome = self_consumption_rule(actual)
     perfect = optimize(actual)
 
-    pv_forecast = RatioForecast(
-        pv_actual,
-        clear_sky_pv_kw(series.slot_starts, series.kwp),
-        days=pv_days,
-        quantile=pv_quantile,
-    )
+    clear_sky = clear_sky_pv_kw(series.slot_starts, series.kwp)
+    day_level = RatioForecast(pv_actual, clear_sky, days=pv_days, quantile=pv_quantile)
+    pv_forecast: RatioForecast | NowcastForecast = day_level
+    if pv_fade_slots > 0:
+        pv_forecast = NowcastForecast(pv_actual, clear_sky, day_level, fade_slots=pv_fade_slots)
     load_profile = SmoothedProfile(float(np.mean(load_actual[:first])), alpha=load_alpha)
     weekend = np.asarray(series.slot_starts.dayofweek >= 5)
+    load_median = RecentMedianProfile(load_actual, weekend, days=max(load_median_days, 1))
     slot_of_day = np.arange(series.spot.shape[0]) % 48
     for i in range(first - 14 * 48, first):
         load_profile.observe(bool(weekend[i]), int(slot_of_day[i]), float(load_actual[i]))
@@ -234,7 +241,10 @@ def run_scenario(
         horizon = slice(i, i + HORIZON_SLOTS)
         spot_fc = forecast_prices(series.spot, i, HORIZON_SLOTS)
         pv_fc = pv_forecast.forecast(i, HORIZON_SLOTS)
-        load_fc = load_profile.forecast(weekend[horizon], slot_of_day[horizon])
+        if load_median_days > 0:
+            load_fc = load_median.forecast(i, HORIZON_SLOTS)
+        else:
+            load_fc = load_profile.forecast(weekend[horizon], slot_of_day[horizon])
         # Planning on the real future for some inputs isolates each forecast's share.
         if "price" in oracle:
             spot_fc = series.spot[horizon]

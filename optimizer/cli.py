@@ -33,6 +33,8 @@ def _backtest(args: argparse.Namespace) -> int:
             pv_quantile=args.pv_quantile,
             risk_cost=args.risk_cost,
             load_alpha=args.load_alpha,
+            pv_fade_slots=args.pv_fade,
+            load_median_days=args.load_median_days,
         )
         for scenario in scenarios
     ]
@@ -54,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--home", type=int, default=140, help="CAMSL home id")
     backtest.add_argument("--kwp", type=float, default=4.0)
     backtest.add_argument("--only", default="", help="run scenarios whose name starts so")
-    backtest.add_argument("--guard-margin", type=float, default=2.0, help="JPY per 48 h plan")
+    backtest.add_argument("--guard-margin", type=float, default=0.0, help="JPY per 48 h plan")
     backtest.add_argument(
         "--exact", action="store_true", help="send each slot's plan-equivalent mode as is"
     )
@@ -67,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
         "--risk-cost", type=float, default=0.0, help="planning-only cost per kWh cycled"
     )
     backtest.add_argument("--load-alpha", type=float, default=0.15, help="load smoothing")
+    backtest.add_argument(
+        "--pv-fade", type=float, default=6.0, help="nowcast fade in slots (0: ratio only)"
+    )
+    backtest.add_argument(
+        "--load-median-days", type=int, default=14, help="same-slot median load (0: smoothing)"
+    )
     backtest.add_argument("--plot", type=Path, default=Path("artifacts/backtest_week.png"))
     backtest.add_argument("--plot-day", type=int, default=120, help="first day of the week")
     backtest.set_defaults(handler=_backtest)

@@ -74,3 +74,16 @@ def test_cli_needs_a_subcommand_and_the_data(tmp_path: Path) -> None:
     assert args.data == Path("../shared/data")
     with pytest.raises(FileNotFoundError, match="data:"):
         main(["backtest", "--data", str(tmp_path), "--days", "1"])
+
+
+def test_earlier_forecasts_remain_selectable() -> None:
+    """Ratio-only PV and the smoothed load profile, as before the nowcast and median."""
+    series = synthetic_series()
+    home = standard_scenarios()[0]
+    earlier = run_scenario(
+        home, series, DAYS, pv_fade_slots=0.0, load_median_days=0, out=io.StringIO()
+    )
+    current = run_scenario(home, series, DAYS, out=io.StringIO())
+    assert earlier.perfect == pytest.approx(current.perfect)
+    assert earlier.load_mae != pytest.approx(current.load_mae)
+    assert earlier.pv_mae != pytest.approx(current.pv_mae)
