@@ -410,10 +410,16 @@ class SiteTelemetry(UpdateListeners):
         self._notify()
 
     def _submit(self, messages: list[OutgoingMessage]) -> None:
-        # SQLite writes are blocking I/O: never on the event loop.
-        assert self.forwarder is not None
-        for message in messages:
-            self.forwarder.submit(message.topic, message.payload, message.qos)
+        # SQLite writes are blocking I/O: never on the event loop. Nobody awaits this job,
+        # so a failure is logged here rather than lost in an unretrieved future.
+        forwarder = self.forwarder
+        if forwarder is None:
+            return
+        try:
+            for message in messages:
+                forwarder.submit(message.topic, message.payload, message.qos)
+        except Exception:
+            _LOGGER.exception("Queuing telemetry for site %s failed", self.site_id)
 
     # --- alerts from other parts ------------------------------------------------------------
     @callback

@@ -69,48 +69,48 @@ class MetricEnergySensor(_TelemetryEntity, SensorEntity):
         return self.telemetry.pipeline.lifetime_kwh(self.metric)
 
 
-class MetricPowerSensor(_TelemetryEntity, SensorEntity):
+class _LevelSensor(_TelemetryEntity, SensorEntity):
+    """The pipeline's latest value of one metric (kW for power, kWh for levels)."""
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(
+        self, runtime: SiteRuntime, telemetry: SiteTelemetry, metric: str, key: str, device: str
+    ) -> None:
+        super().__init__(runtime, telemetry, key, device)
+        self.metric = metric
+
+    @property
+    def available(self) -> bool:
+        return self.telemetry.pipeline.value(self.metric) is not None
+
+    @property
+    def native_value(self) -> float | None:
+        return self.telemetry.pipeline.value(self.metric)
+
+
+class MetricPowerSensor(_LevelSensor):
     """The power a power-measured metric is integrated from (what goes on its /power topic)."""
 
     _attr_device_class = SensorDeviceClass.POWER
-    _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
     _attr_suggested_display_precision = 3
 
     def __init__(self, runtime: SiteRuntime, telemetry: SiteTelemetry, metric: str) -> None:
-        super().__init__(runtime, telemetry, f"{metric}_power", device_of(metric))
+        super().__init__(runtime, telemetry, metric, f"{metric}_power", device_of(metric))
         self._attr_translation_key = "metric_power"
         self._attr_translation_placeholders = {"metric": metric}
-        self.metric = metric
-
-    @property
-    def available(self) -> bool:
-        return self.telemetry.pipeline.value(self.metric) is not None
-
-    @property
-    def native_value(self) -> float | None:
-        return self.telemetry.pipeline.value(self.metric)
 
 
-class StoredEnergySensor(_TelemetryEntity, SensorEntity):
+class StoredEnergySensor(_LevelSensor):
     """battery_soe or battery_energy_remaining, in kWh."""
 
     _attr_device_class = SensorDeviceClass.ENERGY_STORAGE
-    _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_suggested_display_precision = 2
 
     def __init__(self, runtime: SiteRuntime, telemetry: SiteTelemetry, metric: str) -> None:
-        super().__init__(runtime, telemetry, metric, BATTERY_DEVICE)
-        self.metric = metric
-
-    @property
-    def available(self) -> bool:
-        return self.telemetry.pipeline.value(self.metric) is not None
-
-    @property
-    def native_value(self) -> float | None:
-        return self.telemetry.pipeline.value(self.metric)
+        super().__init__(runtime, telemetry, metric, metric, BATTERY_DEVICE)
 
 
 class StateOfChargeSensor(_TelemetryEntity, SensorEntity):
