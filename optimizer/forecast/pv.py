@@ -8,6 +8,19 @@ import pandas as pd
 from ..site import FloatArray
 
 TOKYO = (35.69, 139.76)
+MIN_COVERAGE = 0.5
+
+
+def seen_sums(measured: FloatArray, clear_sky: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Prefix sums of measured PV and of the clear sky over the slots that have a reading.
+
+    NaN marks a slot without a reading (telemetry gap): it counts on neither side, so a gap
+    does not read as a cloud.
+    """
+    seen = ~np.isnan(measured)
+    measured_sum = np.concatenate([[0.0], np.cumsum(np.where(seen, measured, 0.0))])
+    clear_sum = np.concatenate([[0.0], np.cumsum(np.where(seen, clear_sky, 0.0))])
+    return measured_sum, clear_sum
 
 
 def clear_sky_pv_kw(
@@ -28,9 +41,11 @@ class RatioForecast:
     """Forecast = clear-sky x a ratio of measured / clear-sky PV over recent days.
 
     One ratio per day-long window ending at the decision slot, one day earlier, and so on
-    for ``days`` windows; the forecast uses their ``quantile``. A high quantile biases the
-    forecast upwards on purpose: for a home battery, under-forecasting PV (grid charging or
-    holding energy the sun would have supplied) costs far more than over-forecasting it.
+    for ``days`` windows; the forecast uses their ``quantile``. ``measured`` may hold NaN
+    for slots without a reading; a window half empty (by clear-sky energy) is left out. A high
+    quantile biases the forecast upwards on purpose: for a home battery, under-forecasting PV
+    (grid charging or holding energy the sun would have supplied) costs far more than
+    over-forecasting it.
     """
 
     def __init__(
@@ -47,8 +62,8 @@ class RatioForecast:
         if days < 1 or not 0 <= quantile <= 1:
             raise ValueError("days/quantile: need days >= 1 and 0 <= quantile <= 1")
         self._clear = clear_sky
-        self._measured_sum = np.concatenate([[0.0], np.cumsum(measured)])
-        self._clear_sum = np.concatenate([[0.0], np.cumsum(clear_sky)])
+        self._measured_sum, self._clear_sum = seen_sums(measured, clear_sky)
+        self._clear_full_sum = np.concatenate([[0.0], np.cumsum(clear_sky)])
         self._ends = np.arange(days) * slots_per_day
         self._window = slots_per_day
         self._quantile = quantile
@@ -59,7 +74,9 @@ class RatioForecast:
         starts = np.maximum(ends - self._window, 0)
         clear = self._clear_sum[ends] - self._clear_sum[starts]
         measured = self._measured_sum[ends] - self._measured_sum[starts]
-        useful = clear > 1e-9
+        # A window counts when readings cover at least half of its clear-sky energy.
+        full = self._clear_full_sum[ends] - self._clear_full_sum[starts]
+        useful = clear > np.maximum(MIN_COVERAGE * full, 1e-9)
         if not np.any(useful):
             return 1.0
         ratios = np.clip(measured[useful] / clear[useful], 0.0, 1.5)

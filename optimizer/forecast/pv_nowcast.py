@@ -2,7 +2,8 @@
 
 Clouds persist for hours, not days: the ratio seen over the last ``recent_slots`` is the best
 guess for the next slots, and it fades exponentially (time constant ``fade_slots``) towards
-the day-level ratio of :class:`RatioForecast` further ahead.
+the day-level ratio of :class:`RatioForecast` further ahead. Slots without a reading (NaN)
+are left out of the recent ratio.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..site import FloatArray
-from .pv import RatioForecast
+from .pv import RatioForecast, seen_sums
 
 MIN_CLEAR_KWH = 0.05  # below this much clear-sky energy the recent ratio means nothing
 
@@ -30,8 +31,7 @@ class NowcastForecast:
         if recent_slots < 1 or fade_slots <= 0:
             raise ValueError("recent_slots/fade_slots: need recent_slots >= 1 and fade_slots > 0")
         self._clear = clear_sky
-        self._measured_sum = np.concatenate([[0.0], np.cumsum(measured)])
-        self._clear_sum = np.concatenate([[0.0], np.cumsum(clear_sky)])
+        self._measured_sum, self._clear_sum = seen_sums(measured, clear_sky)
         self._day_level = day_level
         self._recent = recent_slots
         self._fade = fade_slots

@@ -76,3 +76,47 @@ def test_median_profile_bad_input() -> None:
         RecentMedianProfile(measured, weekend, days=0)
     with pytest.raises(ValueError, match="decision_slot"):
         RecentMedianProfile(measured, weekend).profile(DAY, weekend=True)
+
+
+def test_pv_gaps_are_left_out_not_read_as_clouds() -> None:
+    clear = _clear_days(3)
+    measured = 0.6 * clear
+    decision = 2 * DAY + 24  # noon of day 3
+    measured[DAY + 12 : DAY + 24] = np.nan  # no readings for a morning
+    measured[decision - 2 : decision] = np.nan  # nor for the last hour
+    day_level = RatioForecast(measured, clear, days=2, quantile=1.0)
+    assert day_level.ratio(decision) == pytest.approx(0.6)
+    nowcast = NowcastForecast(measured, clear, day_level, recent_slots=4)
+    assert nowcast.recent_ratio(decision) == pytest.approx(0.6)  # the two slots it has
+    measured[decision - 4 : decision] = np.nan
+    blind = NowcastForecast(measured, clear, day_level, recent_slots=4)
+    assert blind.recent_ratio(decision) is None  # nothing recent: the day ratio alone
+
+
+def test_pv_window_mostly_without_readings_is_skipped() -> None:
+    clear = _clear_days(3)
+    measured = 0.9 * clear
+    measured[DAY : 2 * DAY] = 0.3 * clear[DAY : 2 * DAY]
+    measured[DAY + 14 : DAY + 40] = np.nan  # the cloudy day lost most of its sun hours
+    day_level = RatioForecast(measured, clear, days=2, quantile=0.0)
+    assert day_level.ratio(3 * DAY) == pytest.approx(0.9)
+
+
+def test_median_load_skips_days_mostly_without_readings_and_fills_gaps() -> None:
+    days = 4  # Monday..Thursday, weekdays only
+    load = np.tile(np.linspace(0.2, 1.0, DAY), days)
+    load[2 * DAY : 2 * DAY + 40] = np.nan  # Wednesday: 8 of 48 slots, skipped
+    load[DAY + 5] = np.nan  # Tuesday misses one slot: Monday alone answers it
+    load[: 2 * DAY] += np.repeat([0.0, 0.1], DAY)  # Tuesday a little higher
+    weekend = np.zeros(days * DAY, dtype=np.bool_)
+    profile = RecentMedianProfile(load, weekend, days=14).profile(3 * DAY, False)
+    expected = np.linspace(0.2, 1.0, DAY) + 0.05
+    expected[5] -= 0.05
+    assert profile == pytest.approx(expected)
+
+
+def test_median_load_without_any_usable_day_says_so() -> None:
+    load = np.full(2 * DAY, np.nan)
+    profile = RecentMedianProfile(load, np.zeros(2 * DAY, dtype=np.bool_))
+    with pytest.raises(ValueError, match="no whole past day"):
+        profile.profile(DAY + 3, False)
