@@ -72,6 +72,15 @@ class LogLevel(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PvSystem:
+    """Where the panels are and their peak power: enough for a clear-sky PV forecast."""
+
+    kwp: float
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSettings:
     """One site: its gateway, its battery and the owner's hard limits."""
 
@@ -86,6 +95,7 @@ class SiteSettings:
     round_trip_efficiency: float
     has_load: bool
     gateway_password: str | None  # None: the add-on generates one
+    pv: PvSystem | None = None  # None: the PV forecast learns a daily profile instead
 
     @property
     def gateway_username(self) -> str:
@@ -307,6 +317,7 @@ def _parse_site(reader: _Reader, raw: object, path: str) -> SiteSettings | None:
         exclusive_minimum=True,
     )
     has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
+    pv = _parse_pv(reader, raw, path)
     password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
     if password is not None and len(password) < 12:
         reader.fail(f"{path}.gateway_password", "must be at least 12 characters (or left empty)")
@@ -330,7 +341,29 @@ def _parse_site(reader: _Reader, raw: object, path: str) -> SiteSettings | None:
         # A stand-alone battery has, by definition, no on-site load (as in the config flow).
         has_load=has_load and use_case is not UseCase.STANDALONE,
         gateway_password=password,
+        pv=pv if use_case is not UseCase.STANDALONE else None,
     )
+
+
+PV_KEYS = ("pv_kwp", "latitude", "longitude")
+
+
+def _parse_pv(reader: _Reader, raw: Mapping[str, Any], path: str) -> PvSystem | None:
+    """The three PV keys come together: a clear-sky forecast needs all of them."""
+    given = [key for key in PV_KEYS if raw.get(key) is not None]
+    if not given:
+        return None
+    for key in PV_KEYS:
+        if key not in given:
+            reader.fail(f"{path}.{key}", f"is required with {', '.join(given)}")
+    if len(given) < len(PV_KEYS):
+        return None
+    kwp = reader.number(
+        raw, "pv_kwp", f"{path}.pv_kwp", minimum=0.0, maximum=1000.0, exclusive_minimum=True
+    )
+    latitude = reader.number(raw, "latitude", f"{path}.latitude", minimum=-90.0, maximum=90.0)
+    longitude = reader.number(raw, "longitude", f"{path}.longitude", minimum=-180.0, maximum=180.0)
+    return PvSystem(kwp, latitude, longitude)
 
 
 def _parse_sites(reader: _Reader, options: Mapping[str, Any]) -> tuple[SiteSettings, ...]:
@@ -564,6 +597,10 @@ def options_to_dict(options: AddonOptions, *, with_passwords: bool = False) -> d
             "round_trip_efficiency": site.round_trip_efficiency,
             "has_load": site.has_load,
         }
+        if site.pv is not None:
+            site_dict.update(
+                pv_kwp=site.pv.kwp, latitude=site.pv.latitude, longitude=site.pv.longitude
+            )
         if with_passwords and site.gateway_password is not None:
             site_dict["gateway_password"] = site.gateway_password
         sites.append(site_dict)

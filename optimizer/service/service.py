@@ -141,7 +141,12 @@ class OptimizerService:
         self._lock = threading.RLock()
         self._sites: dict[str, _SiteRuntime] = {}
         for settings in config.options.sites:
-            state = SiteState(settings.site_id, config.timezone, has_load=settings.has_load)
+            state = SiteState(
+                settings.site_id,
+                config.timezone,
+                has_load=settings.has_load,
+                pv_system=settings.pv,
+            )
             if load_state(config.state_dir, state):
                 _LOGGER.info("site %s: state restored from %s", settings.site_id, config.state_dir)
             self._sites[settings.site_id] = _SiteRuntime(settings, state)

@@ -27,7 +27,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimizer.addon.options import PvSystem
 from optimizer.forecast.load import SmoothedProfile
+
+from .site_forecast import HISTORY_DAYS, MeasuredSlot, forecast_site
 
 SLOT = timedelta(minutes=30)
 SLOTS_PER_DAY = 48
@@ -39,7 +42,8 @@ DISCHARGE = "battery_discharge_ac"
 COUNTERS = (PV, IMPORT, EXPORT, CHARGE, DISCHARGE)
 HISTORY_SLOTS = 2 * SLOTS_PER_DAY  # past slots kept for the plan page
 _RESPONSES_KEPT = 20
-_FORMAT = 1
+_FORMAT = 2  # 2 added the measured slots; a format 1 file restores without them
+_READABLE_FORMATS = (1, _FORMAT)
 
 
 def slot_floor(moment: datetime) -> datetime:
@@ -72,11 +76,19 @@ class SiteState:
     """Per-site telemetry, history, forecasts profiles and the layers sent."""
 
     def __init__(
-        self, site_id: str, timezone: str, initial_load_kw: float = 0.5, has_load: bool = True
+        self,
+        site_id: str,
+        timezone: str,
+        initial_load_kw: float = 0.5,
+        has_load: bool = True,
+        pv_system: PvSystem | None = None,
     ) -> None:
         self.site_id = site_id
         self.zone = ZoneInfo(timezone)
         self.has_load = has_load
+        self.pv_system = pv_system
+        # What the forecasts learn from: each closed slot's PV and load, HISTORY_DAYS long.
+        self.measured: dict[datetime, MeasuredSlot] = {}
         self.soe_kwh: float | None = None
         self.soe_at: datetime | None = None
         self.last_telemetry: datetime | None = None
@@ -147,9 +159,14 @@ class SiteState:
                 self.pv_profile.observe(row, slot_of_day, pv)
             if load is not None and self.has_load:
                 self.load_profile.observe(weekend, slot_of_day, load)
+            self.measured[start] = MeasuredSlot(pv, load if self.has_load else None)
             record = PastSlot(start, pv, load, battery, self.soe_kwh)
             self.history.append(record)
             closed.append(record)
+        if closed:
+            oldest = closed[-1].start - timedelta(days=HISTORY_DAYS + 1)
+            for start in [start for start in self.measured if start < oldest]:
+                del self.measured[start]
         return closed
 
     def seed_profiles(self, pv_kw: np.ndarray[Any, Any], load_kw: np.ndarray[Any, Any]) -> None:
@@ -159,13 +176,26 @@ class SiteState:
         self.load_profile.profile[:, :] = load_kw[None, :SLOTS_PER_DAY]
 
     def forecast(self, slot_starts: list[datetime]) -> tuple[np.ndarray[Any, Any], ...]:
-        """PV and load forecasts (kW) for the given slots."""
+        """PV and load forecasts (kW) for the given consecutive slots.
+
+        The measured history drives them (:mod:`optimizer.service.site_forecast`); the
+        smoothed daily profiles answer where it cannot yet.
+        """
         local = [start.astimezone(self.zone) for start in slot_starts]
         slot_of_day = np.array([(t.hour * 60 + t.minute) // 30 for t in local], dtype=np.int64)
         weekend = np.array([t.weekday() >= 5 for t in local], dtype=np.bool_)
-        pv = self.pv_profile.forecast(weekend, slot_of_day)
-        load = self.load_profile.forecast(weekend, slot_of_day)
-        return np.maximum(pv, 0.0), np.maximum(load, 0.0)
+        profiles = (
+            np.maximum(self.pv_profile.forecast(weekend, slot_of_day), 0.0),
+            np.maximum(self.load_profile.forecast(weekend, slot_of_day), 0.0),
+        )
+        if not slot_starts:
+            return profiles
+        pv, load = forecast_site(
+            self.measured, slot_starts, self.zone, pv_place=self.pv_system, fallback=profiles
+        )
+        if not self.has_load:
+            load = np.zeros_like(load)
+        return pv, load
 
     # --- commands ------------------------------------------------------------------------
     def record_response(self, record: ResponseRecord) -> None:
@@ -186,6 +216,10 @@ class SiteState:
             "slot_energy": {s.isoformat(): e for s, e in self.slot_energy.items()},
             "load_profile": self.load_profile.profile.tolist(),
             "pv_profile": self.pv_profile.profile.tolist(),
+            "measured": [
+                [start.isoformat(), slot.pv_kw, slot.load_kw]
+                for start, slot in self.measured.items()
+            ],
             "history": [
                 [p.start.isoformat(), p.pv_kw, p.load_kw, p.battery_kw, p.soe_kwh]
                 for p in self.history
@@ -200,7 +234,7 @@ class SiteState:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Continue from :meth:`to_dict`; ValueError names what is malformed."""
-        if data.get("format") != _FORMAT or data.get("site_id") != self.site_id:
+        if data.get("format") not in _READABLE_FORMATS or data.get("site_id") != self.site_id:
             raise ValueError(f"state of {self.site_id}: not a format {_FORMAT} state of this site")
 
         def when(text: object) -> datetime | None:
@@ -218,6 +252,12 @@ class SiteState:
         }
         self.load_profile.profile[:, :] = np.asarray(data["load_profile"], dtype=np.float64)
         self.pv_profile.profile[:, :] = np.asarray(data["pv_profile"], dtype=np.float64)
+        self.measured = {
+            datetime.fromisoformat(start): MeasuredSlot(
+                float(pv), None if load is None else float(load)
+            )
+            for start, pv, load in data.get("measured", [])
+        }
         self.history.clear()
         for start, pv, load, battery, soe in data["history"]:
             self.history.append(PastSlot(datetime.fromisoformat(start), pv, load, battery, soe))

@@ -62,7 +62,7 @@ def test_the_schema_resource_rejects_what_the_supervisor_rejects(config: dict[st
 
 
 def test_addon_identity_and_runtime_keys(config: dict[str, Any]) -> None:
-    assert (config["slug"], config["version"]) == ("bess_dispatch", "0.1.0")
+    assert (config["slug"], config["version"]) == ("bess_dispatch", "0.2.0")
     assert config["arch"] == ["aarch64", "amd64"]
     assert config["init"] is False  # s6-overlay v3 is the init
     assert config["services"] == ["mqtt:want"]

@@ -13,6 +13,7 @@ from optimizer.addon.options import (
     BrokerMode,
     LogLevel,
     OptionsError,
+    PvSystem,
     SpotFormat,
     TariffKind,
     TouPeriod,
@@ -44,6 +45,7 @@ def test_own_broker_two_sites_example_parses_to_typed_settings() -> None:
     assert site_a.gateway_username == "A.gw"
     assert site_a.max_discharge_kw == 4.5
     assert site_a.gateway_password is None
+    assert site_a.pv == PvSystem(kwp=4.5, latitude=35.69, longitude=139.76)
     assert site_b.gateway_password == "owner-chosen-password-B"
     assert site_b.has_load is False  # stand-alone: no on-site load whatever the option says
     assert options.tariff.kind is TariffKind.TOU
@@ -127,6 +129,18 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
             "sites[0].has_load: must be true or false, got str",
         ),
         (lambda o: o["sites"][0].pop("gateway_id"), "sites[0].gateway_id: is required"),
+        (
+            lambda o: o["sites"][0].pop("longitude"),
+            "sites[0].longitude: is required with pv_kwp, latitude",
+        ),
+        (
+            lambda o: o["sites"][0].update(latitude=91),
+            "sites[0].latitude: 91 is above the maximum 90",
+        ),
+        (
+            lambda o: o["sites"][0].update(pv_kwp=0),
+            "sites[0].pv_kwp: 0 must be greater than 0",
+        ),
         (
             lambda o: o["sites"][0].update(use_case="hybrid"),
             "sites[0].use_case: 'hybrid' is not one of ac_link, dc_link, standalone",
