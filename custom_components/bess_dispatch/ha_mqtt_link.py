@@ -17,6 +17,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from .bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
 from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MessageCallback, StateListener
 from .bess_dispatch_core.gateway.publish_handle import PublishHandle, PublishOutcome
+from .bess_dispatch_core.gateway.state_listeners import StateListeners
 
 _LOGGER = logging.getLogger(__name__)
 _STOP_TIMEOUT_S = 10.0
@@ -28,7 +29,7 @@ class HomeAssistantMqttLink:
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
         self._subscriptions: dict[str, tuple[int, MessageCallback]] = {}
-        self._listeners: list[StateListener] = []
+        self._listeners = StateListeners[LinkStatus]()
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._status = LinkStatus(connected=False)
         self._pending: set[Future[None]] = set()
@@ -43,13 +44,7 @@ class HomeAssistantMqttLink:
         return self._status.connected
 
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def subscribe(self, topic_filter: str, callback_: MessageCallback, qos: int = 1) -> None:
         """Recorded now, subscribed when started (and at once when already started)."""
@@ -98,8 +93,7 @@ class HomeAssistantMqttLink:
             )
         )
         self._status = LinkStatus(connected=connected, failure=failure)
-        for listener in list(self._listeners):
-            listener(self._status)
+        self._listeners.notify(self._status)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> PublishHandle:
         """From any thread; the handle completes when HA's client has the PUBACK."""

@@ -35,6 +35,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from .backoff import ExponentialBackoff
 from .link_failure import LinkError, LinkFailure, classify_connack, classify_connect_error
 from .publish_handle import PublishHandle, PublishOutcome
+from .state_listeners import StateListeners
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ class MqttLink:
         self._thread: threading.Thread | None = None
         self._session: _Session | None = None
         self._subscriptions: dict[str, tuple[int, MessageCallback]] = {}
-        self._listeners: list[StateListener] = []
+        self._listeners = StateListeners[LinkStatus]()
         self._status = LinkStatus(connected=False)
         self._connected_event = threading.Event()
 
@@ -371,15 +372,7 @@ class MqttLink:
 
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
         """Call ``listener(status)`` on every change (in the link thread); returns a remover."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def subscribe(self, topic_filter: str, callback: MessageCallback, qos: int = 1) -> None:
         """Deliver matching messages to ``callback(topic, payload)``; kept across reconnects."""
@@ -485,10 +478,4 @@ class MqttLink:
             self._connected_event.set()
         else:
             self._connected_event.clear()
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(status)
-            except Exception:
-                _LOGGER.exception("link state listener failed")
+        self._listeners.notify(status)
