@@ -15,11 +15,12 @@ daily profiles of :class:`~optimizer.service.site_state.SiteState` stand in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from optimizer.addon.options import PvSystem
@@ -34,10 +35,14 @@ LOAD_DAYS = 14  # same-type days in the median, as in the backtest
 HISTORY_DAYS = 7 * 7  # enough calendar days to hold LOAD_DAYS weekend days
 
 
-@dataclass(frozen=True, slots=True)
-class MeasuredSlot:
-    pv_kw: float
-    load_kw: float | None
+class Measured(Protocol):
+    """One measured slot (a :class:`~optimizer.service.site_state.PastSlot`)."""
+
+    @property
+    def pv_kw(self) -> float: ...
+
+    @property
+    def load_kw(self) -> float | None: ...
 
 
 class _Grid:
@@ -63,13 +68,13 @@ class _Grid:
         aware = local.tz_localize(self.zone, nonexistent="shift_forward", ambiguous=False)
         return aware.tz_convert(UTC)
 
-    def weekend(self) -> FloatArray:
+    def weekend(self) -> npt.NDArray[np.bool_]:
         days = pd.date_range(self.day0, periods=self.days, freq="D")
-        return np.repeat(np.asarray(days.dayofweek >= 5), SLOTS_PER_DAY)
+        return np.repeat(np.asarray(days.dayofweek >= 5, dtype=np.bool_), SLOTS_PER_DAY)
 
 
 def forecast_site(
-    measured: Mapping[datetime, MeasuredSlot],
+    measured: Mapping[datetime, Measured],
     slot_starts: Sequence[datetime],
     zone: ZoneInfo,
     *,
@@ -91,15 +96,13 @@ def forecast_site(
             if reading.load_kw is not None:
                 load[cell] = reading.load_kw
     cells = np.array([grid.cell(start) for start in slot_starts])
-    decision = int(cells[0])
-    pv[decision:] = np.nan  # the current slot is not measured yet
-    load[decision:] = np.nan
+    decision = int(cells[0])  # measured slots are closed ones: all before it
     reach = int(cells.max()) - decision + 1
     pv_fallback, load_fallback = fallback
 
     load_fc = load_fallback.copy()
     try:
-        median = RecentMedianProfile(load, grid.weekend().astype(np.bool_), days=LOAD_DAYS)
+        median = RecentMedianProfile(load, grid.weekend(), days=LOAD_DAYS)
         load_fc = median.forecast(decision, reach)[cells - decision]
     except ValueError:
         pass  # no whole past day of a needed type yet

@@ -30,7 +30,7 @@ import numpy as np
 from optimizer.addon.options import PvSystem
 from optimizer.forecast.load import SmoothedProfile
 
-from .site_forecast import HISTORY_DAYS, MeasuredSlot, forecast_site
+from .site_forecast import HISTORY_DAYS, forecast_site
 
 SLOT = timedelta(minutes=30)
 SLOTS_PER_DAY = 48
@@ -40,10 +40,9 @@ EXPORT = "meter_export_ac"
 CHARGE = "battery_charge_ac"
 DISCHARGE = "battery_discharge_ac"
 COUNTERS = (PV, IMPORT, EXPORT, CHARGE, DISCHARGE)
-HISTORY_SLOTS = 2 * SLOTS_PER_DAY  # past slots kept for the plan page
+HISTORY_SLOTS = 2 * SLOTS_PER_DAY  # past slots the plan page shows
 _RESPONSES_KEPT = 20
-_FORMAT = 2  # 2 added the measured slots; a format 1 file restores without them
-_READABLE_FORMATS = (1, _FORMAT)
+_FORMAT = 1
 
 
 def slot_floor(moment: datetime) -> datetime:
@@ -87,8 +86,6 @@ class SiteState:
         self.zone = ZoneInfo(timezone)
         self.has_load = has_load
         self.pv_system = pv_system
-        # What the forecasts learn from: each closed slot's PV and load, HISTORY_DAYS long.
-        self.measured: dict[datetime, MeasuredSlot] = {}
         self.soe_kwh: float | None = None
         self.soe_at: datetime | None = None
         self.last_telemetry: datetime | None = None
@@ -96,7 +93,9 @@ class SiteState:
         self.slot_energy: dict[datetime, dict[str, float]] = {}  # open slots, kWh per metric
         self.load_profile = SmoothedProfile(initial_load_kw if has_load else 0.0)
         self.pv_profile = SmoothedProfile(0.0, alpha=0.5)  # weather changes: recent days weigh
-        self.history: deque[PastSlot] = deque(maxlen=HISTORY_SLOTS)
+        # Every closed slot of the last HISTORY_DAYS, oldest first: what the forecasts learn
+        # from and what the plan page shows.
+        self.measured: dict[datetime, PastSlot] = {}
         self.responses: deque[ResponseRecord] = deque(maxlen=_RESPONSES_KEPT)
         self.layers: dict[str, str | None] = {"p2": None, "p1": None, "p0": None}
         self.layers_sent_at: dict[str, datetime | None] = {"p2": None, "p1": None, "p0": None}
@@ -159,15 +158,19 @@ class SiteState:
                 self.pv_profile.observe(row, slot_of_day, pv)
             if load is not None and self.has_load:
                 self.load_profile.observe(weekend, slot_of_day, load)
-            self.measured[start] = MeasuredSlot(pv, load if self.has_load else None)
             record = PastSlot(start, pv, load, battery, self.soe_kwh)
-            self.history.append(record)
+            self.measured[start] = record
             closed.append(record)
         if closed:
             oldest = closed[-1].start - timedelta(days=HISTORY_DAYS + 1)
             for start in [start for start in self.measured if start < oldest]:
                 del self.measured[start]
         return closed
+
+    @property
+    def history(self) -> list[PastSlot]:
+        """The last HISTORY_SLOTS measured slots, oldest first."""
+        return list(self.measured.values())[-HISTORY_SLOTS:]
 
     def seed_profiles(self, pv_kw: np.ndarray[Any, Any], load_kw: np.ndarray[Any, Any]) -> None:
         """Start the forecasts from a known day (48 slots from local midnight) instead of
@@ -178,8 +181,8 @@ class SiteState:
     def forecast(self, slot_starts: list[datetime]) -> tuple[np.ndarray[Any, Any], ...]:
         """PV and load forecasts (kW) for the given consecutive slots.
 
-        The measured history drives them (:mod:`optimizer.service.site_forecast`); the
-        smoothed daily profiles answer where it cannot yet.
+        The measured slots drive them (:mod:`optimizer.service.site_forecast`); the smoothed
+        daily profiles answer where those cannot yet.
         """
         local = [start.astimezone(self.zone) for start in slot_starts]
         slot_of_day = np.array([(t.hour * 60 + t.minute) // 30 for t in local], dtype=np.int64)
@@ -190,12 +193,9 @@ class SiteState:
         )
         if not slot_starts:
             return profiles
-        pv, load = forecast_site(
+        return forecast_site(
             self.measured, slot_starts, self.zone, pv_place=self.pv_system, fallback=profiles
         )
-        if not self.has_load:
-            load = np.zeros_like(load)
-        return pv, load
 
     # --- commands ------------------------------------------------------------------------
     def record_response(self, record: ResponseRecord) -> None:
@@ -216,13 +216,9 @@ class SiteState:
             "slot_energy": {s.isoformat(): e for s, e in self.slot_energy.items()},
             "load_profile": self.load_profile.profile.tolist(),
             "pv_profile": self.pv_profile.profile.tolist(),
-            "measured": [
-                [start.isoformat(), slot.pv_kw, slot.load_kw]
-                for start, slot in self.measured.items()
-            ],
             "history": [
                 [p.start.isoformat(), p.pv_kw, p.load_kw, p.battery_kw, p.soe_kwh]
-                for p in self.history
+                for p in self.measured.values()
             ],
             "responses": [
                 [r.command_id, r.accepted, r.errors, r.at.isoformat()] for r in self.responses
@@ -234,7 +230,7 @@ class SiteState:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Continue from :meth:`to_dict`; ValueError names what is malformed."""
-        if data.get("format") not in _READABLE_FORMATS or data.get("site_id") != self.site_id:
+        if data.get("format") != _FORMAT or data.get("site_id") != self.site_id:
             raise ValueError(f"state of {self.site_id}: not a format {_FORMAT} state of this site")
 
         def when(text: object) -> datetime | None:
@@ -252,15 +248,10 @@ class SiteState:
         }
         self.load_profile.profile[:, :] = np.asarray(data["load_profile"], dtype=np.float64)
         self.pv_profile.profile[:, :] = np.asarray(data["pv_profile"], dtype=np.float64)
-        self.measured = {
-            datetime.fromisoformat(start): MeasuredSlot(
-                float(pv), None if load is None else float(load)
-            )
-            for start, pv, load in data.get("measured", [])
-        }
-        self.history.clear()
+        self.measured = {}
         for start, pv, load, battery, soe in data["history"]:
-            self.history.append(PastSlot(datetime.fromisoformat(start), pv, load, battery, soe))
+            moment = datetime.fromisoformat(start)
+            self.measured[moment] = PastSlot(moment, pv, load, battery, soe)
         self.responses.clear()
         for command_id, accepted, errors, at in data["responses"]:
             self.responses.append(

@@ -12,8 +12,8 @@ import pytest
 
 from optimizer.addon.options import PvSystem
 from optimizer.forecast.pv import clear_sky_pv_kw
-from optimizer.service.site_forecast import MeasuredSlot, forecast_site
-from optimizer.service.site_state import SiteState, load_state, save_state
+from optimizer.service.site_forecast import forecast_site
+from optimizer.service.site_state import PastSlot, SiteState, load_state, save_state
 
 SLOT = timedelta(minutes=30)
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -37,13 +37,11 @@ def _clear(starts: list[datetime]) -> np.ndarray:
     return clear_sky_pv_kw(index, PLACE.kwp, where=(PLACE.latitude, PLACE.longitude))
 
 
-def _history(
-    now: datetime, days: int, zone: ZoneInfo, ratio: float
-) -> dict[datetime, MeasuredSlot]:
+def _history(now: datetime, days: int, zone: ZoneInfo, ratio: float) -> dict[datetime, PastSlot]:
     starts = _starts(now - days * 24 * 2 * SLOT, days * 48)
     clear = _clear(starts)
     return {
-        start: MeasuredSlot(ratio * float(sky), _load_of(start, zone))
+        start: PastSlot(start, ratio * float(sky), _load_of(start, zone), 0.0, 5.0)
         for start, sky in zip(starts, clear, strict=True)
     }
 
@@ -72,12 +70,14 @@ def test_load_follows_each_day_type_and_pv_the_measured_share_of_clear_sky() -> 
 
 
 def test_a_telemetry_gap_does_not_read_as_a_cloud() -> None:
-    now = datetime(2026, 6, 5, 3, 0, tzinfo=UTC)
-    history = _history(now, 8, TOKYO, ratio=0.6)
-    for start in _starts(now - 20 * SLOT, 16):  # eight hours without readings, last morning
+    now = datetime(2026, 6, 5, 3, 0, tzinfo=UTC)  # Friday 12:00 in Tokyo
+    history = _history(now, 2, TOKYO, ratio=0.4)  # the day before yesterday: 0.4
+    history.update(_history(now, 1, TOKYO, ratio=0.6))  # the last 24 h: 0.6 ...
+    for start in _starts(now - 6 * SLOT, 6):  # ... but nothing since 09:00
         del history[start]
     starts = _starts(now, 48)
     pv, _ = forecast_site(history, starts, TOKYO, pv_place=PLACE, fallback=_fallback(48))
+    # Read as zeros, the gap would make the last day the cloudiest and the last hours dark.
     assert pv == pytest.approx(0.6 * _clear(starts))
 
 
@@ -100,13 +100,3 @@ def test_site_state_keeps_measured_slots_across_a_restart(tmp_path: Path) -> Non
     assert restored.measured == state.measured
     starts = _starts(now, 96)
     assert np.array_equal(np.stack(restored.forecast(starts)), np.stack(state.forecast(starts)))
-
-
-def test_a_format_1_state_file_restores_without_measured_slots(tmp_path: Path) -> None:
-    state = SiteState("s1", "UTC")
-    old = state.to_dict()
-    old["format"] = 1
-    del old["measured"]
-    restored = SiteState("s1", "UTC")
-    restored.restore(old)
-    assert restored.measured == {}

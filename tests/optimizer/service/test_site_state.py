@@ -10,13 +10,14 @@ import pytest
 from bess_dispatch_core.protocol import CommandResponse, ErrorCode, Priority, ProtocolError
 from optimizer.service.day_run import demo_config, sample_site
 from optimizer.service.service import MAX_RETRIES, OptimizerService, _Pending
-from optimizer.service.site_forecast import HISTORY_DAYS, MeasuredSlot
+from optimizer.service.site_forecast import HISTORY_DAYS
 from optimizer.service.site_state import (
     CHARGE,
     DISCHARGE,
     EXPORT,
     IMPORT,
     PV,
+    PastSlot,
     SiteState,
     load_state,
     save_state,
@@ -44,7 +45,8 @@ def test_counters_become_pv_and_load_per_slot_split_by_time(tmp_path: Path) -> N
     assert slot.pv_kw == pytest.approx(4.0)  # 2 kWh in the first half hour
     assert slot.battery_kw == pytest.approx(2.0)
     assert slot.load_kw == pytest.approx(1.0 + 4.0 - 2.0)
-    assert state.measured == {T0: MeasuredSlot(slot.pv_kw, slot.load_kw)}  # for the forecasts
+    assert state.measured == {T0: slot}  # for the forecasts
+    assert state.history == [slot]  # for the plan page
 
     save_state(tmp_path, state)
     restored = SiteState("s1", "UTC")
@@ -56,7 +58,7 @@ def test_counters_become_pv_and_load_per_slot_split_by_time(tmp_path: Path) -> N
 def test_measured_slots_older_than_the_history_are_dropped() -> None:
     state = SiteState("s1", "UTC")
     old = T0 - timedelta(days=HISTORY_DAYS + 2)
-    state.measured[old] = MeasuredSlot(1.0, 1.0)
+    state.measured[old] = PastSlot(old, 1.0, 1.0, 0.0, None)
     _feed(state, T0, {PV: 0, IMPORT: 0, EXPORT: 0, CHARGE: 0, DISCHARGE: 0})
     _feed(state, T0 + timedelta(minutes=30), {PV: 1, IMPORT: 1, EXPORT: 0, CHARGE: 0, DISCHARGE: 0})
     state.close_slots()
