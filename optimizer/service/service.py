@@ -73,6 +73,10 @@ RETRY_FIRST = timedelta(minutes=1)
 P1_EVERY = timedelta(hours=6)
 P0_EVERY = timedelta(days=7)
 UNANSWERED_AFTER = timedelta(minutes=10)  # a command with no response by then is re-sent
+# The state file holds 7 weeks of measured slots; writing it every tick would wear an SD
+# card. Lifetime counters make an older file lossless: the next reading's increase covers
+# the slots in between.
+STATE_SAVE_EVERY = timedelta(minutes=5)
 STALE_PREFIX = "no telemetry"
 
 
@@ -97,6 +101,7 @@ class _SiteRuntime:
     retry_at: dict[Priority, datetime] = field(default_factory=dict)
     attempts: dict[Priority, int] = field(default_factory=dict)
     known_prices: dict[datetime, float] = field(default_factory=dict)
+    saved_at: datetime | None = None
 
 
 def broker_settings(config: ServiceConfig) -> BrokerSettings:
@@ -300,7 +305,9 @@ class OptimizerService:
         for runtime in self._sites.values():
             with self._lock:
                 self._tick_site(runtime, now)
-                save_state(self.config.state_dir, runtime.state)
+                if runtime.saved_at is None or now - runtime.saved_at >= STATE_SAVE_EVERY:
+                    save_state(self.config.state_dir, runtime.state)
+                    runtime.saved_at = now
 
     def _stale(self, runtime: _SiteRuntime, now: datetime) -> bool:
         state = runtime.state
