@@ -146,8 +146,15 @@ class Outbox:
                 )
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            # Kept in memory: COUNT(*) scans the table, and append needs it every time.
+            # Kept in memory: COUNT(*) scans the table, and append needs it every time. The
+            # oldest time and the drop totals too: HA's event loop reads them for sensors and
+            # alerts, and must not wait for this lock while the forwarder writes.
             self._count = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            self._oldest = self._query_oldest_locked()
+            rows = self._db.execute("SELECT reason, count FROM drop_totals").fetchall()
+            self._drop_totals = DropCounts(
+                MappingProxyType({DropReason(reason): count for reason, count in rows})
+            )
         except BaseException:
             self._db.close()
             raise
@@ -184,6 +191,7 @@ class Outbox:
             seq = cursor.lastrowid
             assert seq is not None
             self._count += 1
+            self._oldest = now if self._oldest is None else min(self._oldest, now)
             excess = self._count - self._policy.max_messages
             if excess > 0:
                 cursor = self._db.execute(
@@ -192,6 +200,7 @@ class Outbox:
                 )
                 self._count -= cursor.rowcount
                 dropped += self._count_drops_locked(DropReason.QUEUE_FULL, cursor.rowcount)
+                self._oldest = self._query_oldest_locked()
         return AppendResult(OutboxMessage(seq, topic, bytes(payload), qos, now), dropped)
 
     def expire(self, now: float) -> DropCounts:
@@ -205,6 +214,8 @@ class Outbox:
         with self._lock:
             cursor = self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
             self._count -= cursor.rowcount
+            if cursor.rowcount:
+                self._oldest = self._query_oldest_locked()
             return cursor.rowcount > 0
 
     def __len__(self) -> int:
@@ -217,9 +228,8 @@ class Outbox:
             return int(row[0] or 0)
 
     def oldest_created_at(self) -> float | None:
-        with self._lock:
-            row = self._db.execute("SELECT MIN(created_at) FROM outbox").fetchone()
-            return None if row[0] is None else float(row[0])
+        """When the oldest stored message was created (None: empty); no database access."""
+        return self._oldest
 
     def latest_per_topic(self, *, max_seq: int | None = None) -> list[OutboxMessage]:
         """The newest stored message of every topic (up to ``max_seq``), newest first."""
@@ -260,15 +270,19 @@ class Outbox:
         return messages[:limit]
 
     def drop_totals(self) -> DropCounts:
-        """Every drop since the file was created, by reason (persisted)."""
-        with self._lock:
-            rows = self._db.execute("SELECT reason, count FROM drop_totals").fetchall()
-        return DropCounts(MappingProxyType({DropReason(reason): count for reason, count in rows}))
+        """Every drop since the file was created, by reason (persisted); no database access."""
+        return self._drop_totals
+
+    def _query_oldest_locked(self) -> float | None:
+        row = self._db.execute("SELECT MIN(created_at) FROM outbox").fetchone()
+        return None if row[0] is None else float(row[0])
 
     def _expire_locked(self, now: float) -> DropCounts:
         cutoff = now - self._policy.max_age.total_seconds()
         cursor = self._db.execute("DELETE FROM outbox WHERE created_at < ?", (cutoff,))
         self._count -= cursor.rowcount
+        if cursor.rowcount:
+            self._oldest = self._query_oldest_locked()
         return self._count_drops_locked(DropReason.EXPIRED, cursor.rowcount)
 
     def _count_drops_locked(self, reason: DropReason, count: int) -> DropCounts:
@@ -279,4 +293,6 @@ class Outbox:
             "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
             (reason.value, count),
         )
-        return DropCounts(MappingProxyType({reason: count}))
+        drops = DropCounts(MappingProxyType({reason: count}))
+        self._drop_totals += drops
+        return drops

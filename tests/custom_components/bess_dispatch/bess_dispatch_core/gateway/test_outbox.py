@@ -139,3 +139,32 @@ def test_bad_message_is_refused(tmp_path: Path) -> None:
             outbox.append("", b"x", 1, 0.0)
         with pytest.raises(TypeError, match="payload"):
             outbox.append("t", "text", 1, 0.0)  # type: ignore[arg-type]
+
+
+def test_oldest_time_and_drop_totals_follow_every_delete_without_a_query(
+    tmp_path: Path,
+) -> None:
+    policy = OutboxPolicy(max_messages=3, max_age=timedelta(hours=1))
+    path = tmp_path / "o.sqlite"
+    with Outbox(path, policy) as outbox:
+        assert outbox.oldest_created_at() is None
+        first = outbox.append("t", b"1", 1, 10.0).message
+        outbox.append("t", b"2", 1, 20.0)
+        outbox.append("t", b"3", 1, 30.0)
+        assert outbox.oldest_created_at() == 10.0
+        outbox.acknowledge(first.seq)  # acknowledged
+        assert outbox.oldest_created_at() == 20.0
+        outbox.append("t", b"4", 1, 40.0)
+        outbox.append("t", b"5", 1, 50.0)  # the queue is full: 20 goes
+        assert outbox.oldest_created_at() == 30.0
+        outbox.expire(3_645.0)  # 30 and 40 are over an hour old
+        assert outbox.oldest_created_at() == 50.0
+        totals = outbox.drop_totals()
+        # Read from memory: the figures stay while the database is busy elsewhere.
+        with outbox._lock:
+            assert outbox.oldest_created_at() == 50.0
+            assert outbox.drop_totals() is totals
+    assert totals.by_reason == {DropReason.QUEUE_FULL: 1, DropReason.EXPIRED: 2}
+    with Outbox(path, policy) as reopened:
+        assert reopened.drop_totals() == totals
+        assert reopened.oldest_created_at() == 50.0
