@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from optimizer.service.day_run import demo_config, sample_site
 from optimizer.service.service import STATE_SAVE_EVERY, OptimizerService
 from optimizer.service.site_state import state_path
 
@@ -18,16 +17,10 @@ def _saved_soe(path: Path) -> float | None:
     return soe
 
 
-def test_state_file_is_written_every_few_minutes_not_every_tick(tmp_path: Path) -> None:
-    config = demo_config(
-        host="127.0.0.1",
-        port=1,
-        state_dir=tmp_path,
-        price_file=tmp_path / "none.csv",
-        sites=(sample_site(),),
-        export_price=8.0,
-    )
-    service = OptimizerService(config, clock=lambda: T0)
+def test_state_file_is_written_every_few_minutes_not_every_tick(
+    offline_service: OptimizerService, tmp_path: Path
+) -> None:
+    service = offline_service
     state = service._sites["demo-site"].state
     path = state_path(tmp_path, "demo-site")
 

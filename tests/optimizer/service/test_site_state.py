@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bess_dispatch_core.protocol import CommandResponse, ErrorCode, Priority, ProtocolError
-from optimizer.service.day_run import demo_config, sample_site
 from optimizer.service.service import MAX_RETRIES, OptimizerService, _Pending
 from optimizer.service.site_forecast import HISTORY_DAYS
 from optimizer.service.site_state import (
@@ -72,16 +71,11 @@ def test_a_counter_reset_adds_no_energy() -> None:
     assert state.slot_energy == {}
 
 
-def test_rejected_command_is_retried_with_backoff_then_given_up(tmp_path: Path) -> None:
-    config = demo_config(
-        host="127.0.0.1",
-        port=1,
-        state_dir=tmp_path,
-        price_file=tmp_path / "none.csv",
-        sites=(sample_site(),),
-        export_price=8.0,
-    )
-    service = OptimizerService(config, clock=lambda: T0)
+def test_rejected_command_is_retried_with_backoff_then_given_up(
+    offline_service: OptimizerService,
+) -> None:
+    service = offline_service
+    assert service.clock() == T0  # the retry delays below are counted from it
     runtime = service._sites["demo-site"]
     error = ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "schedule[0].power_kw", "too much")
     for attempt in range(1, MAX_RETRIES + 2):
