@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -168,12 +169,22 @@ async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEn
 
 
 async def broker_back(
-    hass: HomeAssistant, broker: Broker, queued: list[str]
+    hass: HomeAssistant,
+    broker: Broker,
+    queued: list[str],
+    retrying: MockConfigEntry | None = None,
 ) -> list[tuple[str, bytes]]:
-    """Restart the broker; every queued reading must arrive, each exactly once."""
+    """Restart the broker; every queued reading must arrive, each exactly once.
+
+    ``retrying``: an entry waiting for the broker to set up, brought up by HA's retry.
+    """
     broker.start()
     client = OptimizerClient(broker)
     try:
+        if retrying is not None:
+            from .test_setup_checks import retry_until_loaded
+
+            await retry_until_loaded(hass, retrying)
         received: list[tuple[str, bytes]] = await collect(client, hass, 6.0)
     finally:
         client.close()
@@ -212,10 +223,12 @@ async def test_outage_backlog_survives_a_reload(
     entry, _now = await outage_hour(hass, mosquitto_broker)
     await asyncio.sleep(0.3)
     queued = await hass.async_add_executor_job(queued_ids, hass, entry)
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    # Reloaded while the broker is still away: set-up waits for it, the outbox stays on disk.
+    assert not await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
 
-    await broker_back(hass, mosquitto_broker, queued)
+    await broker_back(hass, mosquitto_broker, queued, retrying=entry)
 
 
 async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
