@@ -276,3 +276,39 @@ async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
         assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     finally:
         client.close()
+
+
+async def test_optimizer_feedback_is_counted_once_and_shown(
+    hass: HomeAssistant, mosquitto_broker: Broker, optimizer: OptimizerClient
+) -> None:
+    """A test broker's TelemetryFeedback: the error shows, a redelivery and junk do not."""
+    from custom_components.bess_dispatch.bess_dispatch_core.protocol import (
+        ErrorCode,
+        ProtocolError,
+        TelemetryFeedback,
+    )
+
+    from .conftest import setup_site
+    from .test_control import state, wait_for
+
+    entry = await setup_site(hass, mosquitto_broker)
+    runtime = entry.runtime_data.runtime
+    telemetry = entry.runtime_data.telemetry
+    await wait_for(hass, lambda: runtime.link_status.connected)
+    topic = f"res/{SITE}/{GATEWAY}/telemetry"
+    error = TelemetryFeedback.error(
+        in_reply_to="tele-2",
+        errors=[ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "measurement_value.value", "< 0")],
+        now=dt_util.utcnow(),
+    )
+    optimizer.publish(
+        topic, TelemetryFeedback.ok(in_reply_to="tele-1", now=dt_util.utcnow()).to_payload()
+    )
+    optimizer.publish(topic, error.to_payload())
+    optimizer.publish(topic, error.to_payload())  # a QoS 1 redelivery
+    optimizer.publish(topic, b"not json")
+    # One publisher, QoS 1: the junk arrives last, so everything before it has been counted.
+    await wait_for(hass, lambda: telemetry.feedback.unparseable == 1)
+    feedback = telemetry.feedback
+    assert (feedback.ok, feedback.errors, feedback.duplicates) == (1, 1, 1)
+    assert state(hass, "sensor", "last_feedback_error") == "FIELD_OUT_OF_RANGE"
