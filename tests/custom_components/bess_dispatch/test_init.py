@@ -56,7 +56,9 @@ async def test_home_assistant_stopping_saves_the_schedules_and_stops_the_link(
     await hass.async_block_till_done()
     # The broker sees a clean goodbye, not a dropped connection.
     await hass.async_add_executor_job(
-        mosquitto_broker.wait_for_log, f"Received DISCONNECT from bess-dispatch-{SITE}-{GATEWAY}"
+        mosquitto_broker.wait_for_log,
+        f"Received DISCONNECT from bess-dispatch-{SITE}-{GATEWAY}",
+        10.0,
     )
     assert f"{DOMAIN}.{entry.entry_id}.dispatcher" in hass_storage
     assert entry.runtime_data.telemetry.outbox is None
