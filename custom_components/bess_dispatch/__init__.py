@@ -55,6 +55,7 @@ from .ha_mqtt_link import HomeAssistantMqttLink
 from .limits import hard_limits
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
+from .setup_checks import async_broker_reachable, async_modbus_devices_reachable
 from .telemetry import ModbusSourceSettings, SiteTelemetry, remove_outbox, telemetry_store
 
 PLATFORMS = [
@@ -82,6 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     """Set up one site+gateway from its config entry."""
     data = entry.data
     link = await _async_broker_link(hass, entry)
+    await async_modbus_devices_reachable(data, entry.options)
     actuator, revert_after_s = build_actuator(hass, entry.options)
     limits = hard_limits(data, entry.options)
     telemetry = SiteTelemetry(
@@ -173,7 +175,10 @@ def _modbus_source(data: Mapping[str, Any]) -> ModbusSourceSettings | None:
 
 
 async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> BrokerLink:
-    """HA's MQTT integration, or our own paho link (TLS set up off the event loop)."""
+    """HA's MQTT integration, or our own paho link (TLS set up off the event loop).
+
+    Not ready while the broker is gone: HA retries set-up and the entry comes up by itself.
+    """
     if entry.data.get(CONF_BROKER_TYPE) == BROKER_HOME_ASSISTANT:
         if not await mqtt.async_wait_for_mqtt_client(hass):
             raise ConfigEntryNotReady(
@@ -188,6 +193,7 @@ async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry
             translation_key="tls_file_unusable",
             translation_placeholders={"field": err.field, "error": str(err)},
         ) from err
+    await async_broker_reachable(hass, settings)
     return MqttLink(settings, name=f"bess-dispatch-{entry.data[CONF_SITE_ID]}")
 
 

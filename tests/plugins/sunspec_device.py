@@ -12,7 +12,9 @@ Fixtures
     points are refused (exception 0x02). Other unit ids get exception 0x0B (gateway
     target failed to respond), as a Modbus gateway answers. ``clock`` is a
     :class:`~tests.plugins.sunspec_simulation.ManualClock`: time moves only with
-    ``sunspec_device.clock.advance(seconds)``.
+    ``sunspec_device.clock.advance(seconds)``. ``await sunspec_device.stop()`` takes the
+    device off the network (connections refused) and ``await sunspec_device.start()``
+    brings it back on the same port with the same state.
 ``modbus_server_without_sunspec`` -> :class:`PlainModbusServer`
     A real Modbus TCP server whose registers are all zero: no "SunS" marker anywhere.
 
@@ -53,6 +55,16 @@ class SunSpecDeviceServer:
     simulation: SunSpecSimulation
     clock: ManualClock
     server: Any
+    devices: list[Any]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            await server.shutdown()
+
+    async def start(self) -> None:
+        if self.server is None:
+            self.server = await _start(self.devices, self.port)
 
 
 @dataclass
@@ -115,11 +127,14 @@ async def sunspec_device(socket_enabled: None) -> AsyncIterator[SunSpecDeviceSer
         action=other_unit,
     )
     port = _free_port()
-    server = await _start([device, nobody], port)
+    devices = [device, nobody]
+    served = SunSpecDeviceServer(
+        HOST, port, UNIT_ID, simulation, clock, await _start(devices, port), devices
+    )
     try:
-        yield SunSpecDeviceServer(HOST, port, UNIT_ID, simulation, clock, server)
+        yield served
     finally:
-        await server.shutdown()
+        await served.stop()
 
 
 @pytest.fixture

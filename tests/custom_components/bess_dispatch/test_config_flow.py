@@ -411,3 +411,67 @@ async def test_untrusted_client_certificate_at_run_time_raises_a_repair(
     assert issue.translation_key == "broker_refused"
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_reconfigure_over_home_assistants_mqtt_changes_only_the_battery(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    """No broker fields to ask for, and no probe: HA's MQTT integration owns the broker."""
+    set_soc(hass, 50)
+    add_source_sensors(hass)
+    data = entry_data(mosquitto_broker) | {"broker_type": "home_assistant"}
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="site-1/gw-1", data=data)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert "host" not in result["data_schema"].schema
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], BATTERY_DATA | {"usable_kwh": 12.0}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert (entry.data["usable_kwh"], entry.data["broker_type"]) == (12.0, "home_assistant")
+
+
+async def test_options_refuse_a_replaced_sensor_that_does_not_exist(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    from .conftest import setup_site
+
+    entry = await setup_site(hass, mosquitto_broker)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"grid_charging_allowed": False, "actuator": "none"}
+    )
+    assert result["step_id"] == "sources"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(entry.data["sources"]) | {"meter_import_ac": "sensor.gone"}
+    )
+    assert result["step_id"] == "sources"
+    assert result["errors"] == {"meter_import_ac": "entity_not_found"}
+    assert "sources" not in entry.options
+
+
+async def test_options_of_a_modbus_site_skip_the_sensor_mapping(
+    hass: HomeAssistant, mosquitto_broker: Broker, sunspec_device: Any
+) -> None:
+    from .test_modbus_source import device, to_modbus_step
+
+    result = await to_modbus_step(hass, has_load=False)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], device(sunspec_device)
+    )
+    result = await choose(hass, result, "broker")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form(mosquitto_broker)
+    )
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"grid_charging_allowed": True, "actuator": "none"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["grid_charging_allowed"] is True
+    assert "sources" not in entry.options
+    assert await hass.config_entries.async_unload(entry.entry_id)

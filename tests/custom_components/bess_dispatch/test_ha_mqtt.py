@@ -94,3 +94,65 @@ def _encode(document: dict[str, object]) -> bytes:
     import json
 
     return json.dumps(document).encode()
+
+
+async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    """HA's MQTT loses its broker: the gateway says so and keeps messages in the outbox."""
+    from custom_components.bess_dispatch.bess_dispatch_core.gateway.publish_handle import (
+        PublishOutcome,
+    )
+
+    mqtt_entry = MockConfigEntry(
+        domain="mqtt", data={"broker": mosquitto_broker.host, "port": mosquitto_broker.port}
+    )
+    mqtt_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
+    await wait_for(hass, lambda: mqtt.is_connected(hass))
+    flow_id = await start_flow_to_broker_choice(hass)
+    await hass.config_entries.flow.async_configure(flow_id, {})
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    runtime = entry.runtime_data.runtime
+    await wait_for(hass, lambda: runtime.link_status.connected)
+
+    mosquitto_broker.stop()
+    await wait_for(hass, lambda: not runtime.link_status.connected, within=10.0)
+    assert state(hass, "binary_sensor", "broker_connected") == "off"
+    assert runtime.link.status.failure is not None
+    handle = runtime.link.publish(f"dt/{SITE}/{GATEWAY}/alert", b"{}", qos=1)
+    assert (handle.outcome, handle.reason) == (PublishOutcome.FAILED, "not connected")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_subscription_made_after_start_is_delivered(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    """Subscribing from another thread once HA's MQTT link runs: it still reaches HA."""
+    mqtt_entry = MockConfigEntry(
+        domain="mqtt", data={"broker": mosquitto_broker.host, "port": mosquitto_broker.port}
+    )
+    mqtt_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
+    await wait_for(hass, lambda: mqtt.is_connected(hass))
+    flow_id = await start_flow_to_broker_choice(hass)
+    await hass.config_entries.flow.async_configure(flow_id, {})
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    link = entry.runtime_data.runtime.link
+    await wait_for(hass, lambda: link.status.connected)
+
+    received: list[tuple[str, bytes]] = []
+    await hass.async_add_executor_job(
+        link.subscribe, "test/late", lambda topic, payload: received.append((topic, payload))
+    )
+    await wait_for(hass, lambda: "\ttest/late" in mosquitto_broker.log_text())
+    client = OptimizerClient(mosquitto_broker)
+    try:
+        client.publish("test/late", b"\x00binary")
+        await wait_for(hass, lambda: bool(received))
+    finally:
+        client.close()
+    assert received == [("test/late", b"\x00binary")]
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -168,14 +169,24 @@ async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEn
 
 
 async def broker_back(
-    hass: HomeAssistant, broker: Broker, queued: list[str]
+    hass: HomeAssistant,
+    broker: Broker,
+    queued: list[str],
+    retrying: MockConfigEntry | None = None,
 ) -> list[tuple[str, bytes]]:
-    """Restart the broker; every queued reading must arrive, each exactly once."""
+    """Restart the broker; every queued reading must arrive, each exactly once.
+
+    ``retrying``: an entry waiting for the broker to set up, brought up by HA's retry.
+    """
     broker.start()
     client = OptimizerClient(broker)
     received: list[tuple[str, bytes]] = []
     ids: list[str] = []
     try:
+        if retrying is not None:
+            from .test_setup_checks import retry_until_loaded
+
+            await retry_until_loaded(hass, retrying)
         # The backlog drains at 20 messages/s: wait for it (a loaded CI machine is slower
         # than a fixed window), then a little longer so a duplicate would show.
         for _ in range(60):
@@ -227,10 +238,12 @@ async def test_outage_backlog_survives_a_reload(
     entry, _now = await outage_hour(hass, mosquitto_broker)
     await asyncio.sleep(0.3)
     queued = await hass.async_add_executor_job(queued_ids, hass, entry)
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    # Reloaded while the broker is still away: set-up waits for it, the outbox stays on disk.
+    assert not await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
 
-    await broker_back(hass, mosquitto_broker, queued)
+    await broker_back(hass, mosquitto_broker, queued, retrying=entry)
 
 
 async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
@@ -278,3 +291,39 @@ async def test_fallback_and_missing_sensor_raise_alerts_and_a_repair(
         assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     finally:
         client.close()
+
+
+async def test_optimizer_feedback_is_counted_once_and_shown(
+    hass: HomeAssistant, mosquitto_broker: Broker, optimizer: OptimizerClient
+) -> None:
+    """A test broker's TelemetryFeedback: the error shows, a redelivery and junk do not."""
+    from custom_components.bess_dispatch.bess_dispatch_core.protocol import (
+        ErrorCode,
+        ProtocolError,
+        TelemetryFeedback,
+    )
+
+    from .conftest import setup_site
+    from .test_control import state, wait_for
+
+    entry = await setup_site(hass, mosquitto_broker)
+    runtime = entry.runtime_data.runtime
+    telemetry = entry.runtime_data.telemetry
+    await wait_for(hass, lambda: runtime.link_status.connected)
+    topic = f"res/{SITE}/{GATEWAY}/telemetry"
+    error = TelemetryFeedback.error(
+        in_reply_to="tele-2",
+        errors=[ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "measurement_value.value", "< 0")],
+        now=dt_util.utcnow(),
+    )
+    optimizer.publish(
+        topic, TelemetryFeedback.ok(in_reply_to="tele-1", now=dt_util.utcnow()).to_payload()
+    )
+    optimizer.publish(topic, error.to_payload())
+    optimizer.publish(topic, error.to_payload())  # a QoS 1 redelivery
+    optimizer.publish(topic, b"not json")
+    # One publisher, QoS 1: the junk arrives last, so everything before it has been counted.
+    await wait_for(hass, lambda: telemetry.feedback.unparseable == 1)
+    feedback = telemetry.feedback
+    assert (feedback.ok, feedback.errors, feedback.duplicates) == (1, 1, 1)
+    assert state(hass, "sensor", "last_feedback_error") == "FIELD_OUT_OF_RANGE"
