@@ -12,11 +12,12 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .command import Command, ControlMode, Priority, ScheduleEntry
 from .errors import ErrorCode, ProtocolError
+from .limits import MAX_CLOCK_SKEW
 from .timeformat import is_aware
 
 DEFAULT_ID_MEMORY = 10_000  # ids of accepted commands remembered for DUPLICATE (~200 days)
@@ -192,6 +193,15 @@ class ScheduleBook:
             errors.append(
                 ProtocolError(ErrorCode.EXPIRED, "schedule", "every entry ends in the past")
             )
+        if command.issued_at > now + MAX_CLOCK_SKEW:
+            # It would outrank every later command of its priority until that date.
+            errors.append(
+                ProtocolError(
+                    ErrorCode.FIELD_OUT_OF_RANGE,
+                    "issued_at",
+                    f"is more than {_minutes(MAX_CLOCK_SKEW)} minutes ahead of the gateway's clock",
+                )
+            )
         if errors:
             return tuple(errors)
         self._add(_LiveCommand(command, self._arrivals))
@@ -347,6 +357,10 @@ def _integer(data: dict[str, Any], key: str, *, minimum: int = 1, where: str = "
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"schedule book state: {where}{key} must be an integer >= {minimum}")
     return value
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _same(a: ScheduleBlock, b: ScheduleBlock) -> bool:
