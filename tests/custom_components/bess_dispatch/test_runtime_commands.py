@@ -6,7 +6,6 @@ above it makes Mosquitto drop the gateway's connection, and no answer arrives.
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,22 +27,10 @@ from custom_components.bess_dispatch.bess_dispatch_core.protocol.validation impo
     parse_command_response,
 )
 from tests.helpers.asyncapi import validated
-from tests.plugins.mosquitto_broker import Broker, MakeMosquittoBroker
+from tests.plugins.mosquitto_broker import Broker
 
 from .conftest import OptimizerClient, setup_site
 from .test_control import COMMAND_TOPIC, RESPONSE_TOPIC, command, state, wait_for
-
-
-@pytest.fixture
-def limited_broker(make_mosquitto_broker: MakeMosquittoBroker) -> Broker:
-    return make_mosquitto_broker(max_packet_size=MAX_PACKET_BYTES)
-
-
-@pytest.fixture
-def limited_optimizer(limited_broker: Broker) -> Iterator[OptimizerClient]:
-    client = OptimizerClient(limited_broker)
-    yield client
-    client.close()
 
 
 def p2(power_kw: float, issued_at: str | None = None) -> dict[str, Any]:
