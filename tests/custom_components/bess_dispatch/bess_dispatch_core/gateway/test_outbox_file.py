@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def test_an_unreadable_file_is_set_aside_and_replaced(tmp_path: Path, content: b
 def test_a_newer_schema_is_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
     Outbox(path).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA user_version=99")
     opened = open_outbox(path, now=NOW)
     opened.outbox.close()
