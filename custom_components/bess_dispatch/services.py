@@ -3,6 +3,7 @@
 import json
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import probatio as vol
@@ -130,7 +131,9 @@ async def _load_schedule(call: ServiceCall) -> ServiceResponse:
         "priority": call.data[ATTR_PRIORITY],
         "schedule": call.data[ATTR_SCHEDULE],
     }
-    response = runtime.handle_command_payload(json.dumps(command, default=str))
+    # A schedule can be long: encoding it stays off the event loop, like its validation.
+    payload = await call.hass.async_add_executor_job(partial(json.dumps, command, default=str))
+    response = await runtime.async_handle_command_payload(payload)
     if response.status is ResponseStatus.REJECTED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

@@ -41,6 +41,7 @@ from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
 from .bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
 from .bess_dispatch_core.gateway.modbus_source import SunSpecPoller, metric_sources
 from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
+from .bess_dispatch_core.gateway.outbox_file import open_outbox, outbox_files
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
@@ -74,16 +75,9 @@ def outbox_path(hass: HomeAssistant, entry_id: str) -> Path:
     return Path(hass.config.path(".storage", f"{DOMAIN}.{entry_id}.outbox.sqlite"))
 
 
-def _open_outbox(path: Path) -> Outbox:
-    """Blocking: .storage may not exist yet on a fresh install."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Outbox(path)
-
-
 def remove_outbox(hass: HomeAssistant, entry_id: str) -> None:
-    """Blocking: a removed site's queued telemetry goes with it."""
-    path = outbox_path(hass, entry_id)
-    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    """Blocking: a removed site's queued telemetry goes with it (set-aside files too)."""
+    for candidate in outbox_files(outbox_path(hass, entry_id)):
         candidate.unlink(missing_ok=True)
 
 
@@ -234,7 +228,10 @@ class SiteTelemetry(UpdateListeners):
                     "Stored telemetry state for %s is unreadable: %s", self.site_id, err
                 )
         path = outbox_path(self.hass, self.entry_id)
-        self.outbox = await self.hass.async_add_executor_job(_open_outbox, path)
+        opened = await self.hass.async_add_executor_job(
+            lambda: open_outbox(path, now=dt_util.utcnow())
+        )
+        self.outbox = opened.outbox
         self.forwarder = Forwarder(
             self.outbox,
             self.link,
@@ -269,6 +266,28 @@ class SiteTelemetry(UpdateListeners):
             # A reading is as old as its state: that is when the meter showed it.
             self._observe(metric, state, now if state is None else state.last_updated)
         self._tick(now)
+        if opened.set_aside is not None:
+            self._outbox_set_aside(opened.set_aside, opened.error or "", now)
+
+    @callback
+    def _outbox_set_aside(self, set_aside: Path, error: str, now: datetime) -> None:
+        """An unreadable outbox was replaced: say so in the log, as a repair and an alert."""
+        _LOGGER.error(
+            "Site %s: the telemetry outbox was unreadable (%s); set aside as %s, started anew",
+            self.site_id,
+            error,
+            set_aside,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"outbox_set_aside_{self.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="outbox_set_aside",
+            translation_placeholders={"file": str(set_aside), "error": error[:200]},
+        )
+        self._send(self.alerts.outbox_set_aside(set_aside.name, error, now))
 
     async def async_stop(self) -> None:
         """Stop producing and sending; the outbox stays open until :meth:`async_close`."""

@@ -33,7 +33,8 @@ Fixtures
     Arguments (all keyword): ``tls``, ``users`` (username -> password), ``allow_anonymous``
     (default: True unless ``users`` or ``use_identity_as_username`` are given), ``acl``
     (Mosquitto ``acl_file`` text), ``client_id`` (CN of ``broker.tls.client``),
-    ``require_certificate``, ``use_identity_as_username``, ``start`` (default True).
+    ``require_certificate``, ``use_identity_as_username``, ``max_packet_size`` (bytes, as
+    the add-on's broker sets it), ``start`` (default True).
 
 Broker API
 ----------
@@ -188,6 +189,7 @@ class Broker:
     allow_anonymous: bool = True
     acl: str | None = None
     tls_files: BrokerTls | None = None
+    max_packet_size: int | None = None  # bytes; Mosquitto drops a client that sends more
     host: str = HOST
     port: int = 0
     start_timeout: float = _START_TIMEOUT_S
@@ -339,6 +341,8 @@ class Broker:
             "connection_messages true",
             f"listener {port} {self.host}",
         ]
+        if self.max_packet_size is not None:
+            lines.append(f"max_packet_size {self.max_packet_size}")
         if self.users:
             lines.append(f"password_file {self.password_path}")
         if self.acl is not None:
@@ -408,6 +412,7 @@ class MakeMosquittoBroker(Protocol):
         client_id: str = GATEWAY_ID,
         require_certificate: bool = True,
         use_identity_as_username: bool = False,
+        max_packet_size: int | None = None,
         start: bool = True,
     ) -> Broker: ...
 
@@ -429,6 +434,7 @@ def make_mosquitto_broker(
         client_id: str = GATEWAY_ID,
         require_certificate: bool = True,
         use_identity_as_username: bool = False,
+        max_packet_size: int | None = None,
         start: bool = True,
     ) -> Broker:
         if use_identity_as_username and not (tls and require_certificate):
@@ -453,6 +459,7 @@ def make_mosquitto_broker(
             allow_anonymous=allow_anonymous,
             acl=acl,
             tls_files=tls_files,
+            max_packet_size=max_packet_size,
         )
         brokers.append(broker)
         if start:

@@ -19,10 +19,11 @@ from homeassistant.core import HomeAssistant
 from paho.mqtt.enums import CallbackAPIVersion
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.bess_dispatch.bess_dispatch_core.protocol.limits import MAX_PACKET_BYTES
 from custom_components.bess_dispatch.bess_dispatch_core.protocol.metrics import UseCase
 from custom_components.bess_dispatch.const import DOMAIN
 from custom_components.bess_dispatch.source_mapping import mappable_metrics
-from tests.plugins.mosquitto_broker import Broker
+from tests.plugins.mosquitto_broker import Broker, MakeMosquittoBroker
 
 SITE = "site-1"
 GATEWAY = "gw-1"
@@ -194,5 +195,18 @@ class OptimizerClient:
 @pytest.fixture
 def optimizer(mosquitto_broker: Broker) -> Iterator[OptimizerClient]:
     client = OptimizerClient(mosquitto_broker)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def limited_broker(make_mosquitto_broker: MakeMosquittoBroker) -> Broker:
+    """A broker with the add-on's max_packet_size: an oversize packet drops its sender."""
+    return make_mosquitto_broker(max_packet_size=MAX_PACKET_BYTES)
+
+
+@pytest.fixture
+def limited_optimizer(limited_broker: Broker) -> Iterator[OptimizerClient]:
+    client = OptimizerClient(limited_broker)
     yield client
     client.close()

@@ -24,8 +24,9 @@ optimizer key on them):
 ``BATTERY_UNREACHABLE`` (critical)
     The actuator cannot reach the battery. Cleared when it answers again.
 ``MESSAGES_DROPPED`` (warning)
-    The outbox dropped telemetry (full or too old): raised for every drop with the counts,
-    and never cleared, because lost data stays lost.
+    The outbox dropped telemetry (full, too old, or not storable): raised for every drop
+    with the counts, and never cleared, because lost data stays lost. Also raised when an
+    unreadable outbox file was set aside with whatever it held.
 
 :meth:`AlertTracker.to_dict` keeps the active alerts across restarts, so a condition that
 ended while Home Assistant was down is still cleared afterwards.
@@ -199,6 +200,14 @@ class AlertTracker:
                 now=now,
             )
         ]
+
+    def outbox_set_aside(self, file_name: str, error: str, now: datetime) -> list[OutgoingMessage]:
+        """The outbox file was unreadable: its messages (count unknown) are not sent."""
+        text = (
+            f"the outbox file was unreadable ({error[:200]}); it was set aside as {file_name} "
+            "with any telemetry it held, and a new one was started"
+        )
+        return [self._message(MESSAGES_DROPPED, Severity.WARNING, True, now, text=text, now=now)]
 
     def _raise(
         self, code: str, severity: Severity, message: str, now: datetime

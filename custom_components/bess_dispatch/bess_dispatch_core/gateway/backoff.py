@@ -2,12 +2,18 @@
 
 Full jitter (a uniform delay between 0 and the exponential cap) spreads the reconnects of
 many gateways after a broker outage instead of making them hit the broker in lockstep.
+
+Given how long the link has been down, the cap is also at most a quarter of that
+(``OUTAGE_SHARE``): without it a 20-second outage could be followed by a two-minute wait,
+with it the link is back within a quarter of the outage's length once the broker is.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+
+OUTAGE_SHARE = 0.25
 
 
 class ExponentialBackoff:
@@ -47,12 +53,19 @@ class ExponentialBackoff:
                 return self._maximum
         return min(ceiling, self._maximum)
 
-    def next_delay(self) -> float:
-        """The delay before the next attempt, in seconds; counts one more failure."""
+    def next_delay(self, down_for: float | None = None) -> float:
+        """The delay before the next attempt, in seconds; counts one more failure.
+
+        ``down_for``: seconds since the link was last up (or first tried); caps the delay
+        at ``OUTAGE_SHARE`` of it, but never below ``initial``.
+        """
         fraction = self._random()
         if not 0.0 <= fraction <= 1.0:
             raise ValueError(f"random_source must return a value in [0, 1], got {fraction!r}")
-        delay = fraction * self.ceiling()
+        ceiling = self.ceiling()
+        if down_for is not None:
+            ceiling = min(ceiling, max(self._initial, OUTAGE_SHARE * down_for))
+        delay = fraction * ceiling
         self._attempts += 1
         return delay
 

@@ -15,9 +15,9 @@ from typing import Any
 from ..protocol.command import Command, ControlMode, Priority, ScheduleEntry
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.responses import CommandResponse
-from ..protocol.schedule_book import ScheduleBook
+from ..protocol.schedule_book import PreparedCommand, ScheduleBook
 from ..protocol.timeformat import format_datetime, is_aware, parse_datetime
-from ..protocol.validation import parse_command
+from ..protocol.validation import CommandValidation, parse_command
 from .control_law import ControlDecision, ControlSource, HardLimits, Intent, SiteState, decide
 
 SOURCE_OF_PRIORITY = {
@@ -90,6 +90,15 @@ class DispatchState:
         return self.decision.source in SOURCE_OF_PRIORITY.values()
 
 
+def read_command(payload: bytes | str, *, now: datetime) -> CommandValidation | PreparedCommand:
+    """The costly half of taking a command: validate and index it. Touches no dispatcher,
+    so it can run on a worker thread; a rejection comes back as the validation result."""
+    result = parse_command(payload, now=now)
+    if result.value is None:
+        return result
+    return PreparedCommand(result.value)
+
+
 class Dispatcher:
     """Schedule book + manual override + control law for one site."""
 
@@ -103,19 +112,21 @@ class Dispatcher:
 
     def receive(self, payload: bytes | str, *, now: datetime) -> CommandResponse:
         """Validate and take a ``cmd/`` payload; the answer is for ``res/{siteId}/command``."""
-        result = parse_command(payload, now=now)
-        if result.value is None:
-            return CommandResponse.rejected(
-                in_reply_to=result.message_id,
-                command_id=result.command_id,
-                errors=result.errors,
-                now=now,
-            )
-        return self.offer(result.value, now=now)
+        return self.take(read_command(payload, now=now), now=now)
 
-    def offer(self, command: Command, *, now: datetime) -> CommandResponse:
+    def take(self, read: CommandValidation | PreparedCommand, *, now: datetime) -> CommandResponse:
+        """The quick half of ``receive``, after :func:`read_command` (maybe on another thread)."""
+        if isinstance(read, PreparedCommand):
+            return self.offer(read, now=now)
+        return CommandResponse.rejected(
+            in_reply_to=read.message_id, command_id=read.command_id, errors=read.errors, now=now
+        )
+
+    def offer(self, command: Command | PreparedCommand, *, now: datetime) -> CommandResponse:
         """Take an already parsed command (the load_schedule action uses this too)."""
         errors = self.book.offer(command, now=now)
+        if isinstance(command, PreparedCommand):
+            command = command.command
         if errors:
             return CommandResponse.rejected(
                 in_reply_to=command.message_id,

@@ -18,12 +18,16 @@ the connection is sent again (same bytes), and receivers de-duplicate on ``messa
 If the broker is simply unreachable nothing is sent, so nothing is duplicated.
 
 At most ``max_in_flight`` publishes await acknowledgement at any time. One background thread
-does the sending and the periodic expiry; :meth:`Forwarder.stop` joins it.
+does the sending and the periodic expiry; :meth:`Forwarder.stop` joins it. No SQLite error
+stops that thread (a locked or full file is retried on the next round), and a message the
+outbox cannot store is retried once, then counted as a ``storage_error`` drop; those drops
+are reported when storing works again, so the report itself can be stored.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -31,10 +35,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .mqtt_link import LinkStatus, StateListener
-from .outbox import DropCounts, Outbox, OutboxMessage
+from .outbox import AppendResult, DropCounts, Outbox, OutboxMessage
 from .publish_handle import PublishHandle
 
 _LOGGER = logging.getLogger(__name__)
+
+# A second try after this pause; SQLite itself already waited its busy timeout (5 s).
+STORE_RETRY_PAUSE_S = 0.25
 
 
 class PublishingLink(Protocol):
@@ -101,16 +108,44 @@ class Forwarder:
         self._sent = 0
         self._failed = 0
         self._last_sent_at: float | None = None
+        self._unstored_unreported = DropCounts()
 
     # --- public API ----------------------------------------------------------------------
-    def submit(self, topic: str, payload: bytes, qos: int = 1) -> OutboxMessage:
-        """Store the message (durably) and wake the sender; returns the stored message."""
-        result = self._outbox.append(topic, payload, qos, self._clock())
-        if result.dropped:
-            self._report_drops(result.dropped)
+    def submit(self, topic: str, payload: bytes, qos: int = 1) -> OutboxMessage | None:
+        """Store the message (durably) and wake the sender; returns the stored message.
+
+        None when the outbox could not store it: the loss is counted (``storage_error``).
+        """
+        result = self._append(topic, payload, qos)
+        if result is None:
+            return None
+        dropped = result.dropped
+        with self._cond:
+            unstored, self._unstored_unreported = self._unstored_unreported, DropCounts()
+        if unstored:
+            _LOGGER.warning("outbox stores messages again after %d were lost", unstored.total)
+            dropped += unstored
+        if dropped:
+            self._report_drops(dropped)
         with self._cond:
             self._cond.notify_all()
         return result.message
+
+    def _append(self, topic: str, payload: bytes, qos: int) -> AppendResult | None:
+        for attempt in range(2):
+            try:
+                return self._outbox.append(topic, payload, qos, self._clock())
+            except sqlite3.Error as err:
+                if attempt == 0:
+                    time.sleep(STORE_RETRY_PAUSE_S)
+                    continue
+                lost = self._outbox.count_unstored()
+                with self._cond:
+                    first = not self._unstored_unreported
+                    self._unstored_unreported += lost
+                if first:
+                    _LOGGER.error("outbox cannot store messages, dropping them: %s", err)
+        return None
 
     def stats(self) -> ForwarderStats:
         with self._cond:
@@ -189,9 +224,14 @@ class Forwarder:
             last_refill = now
             if now - last_expiry >= self._expire_interval:
                 last_expiry = now
-                drops = self._outbox.expire(self._clock())
-                if drops:
-                    self._report_drops(drops)
+                try:
+                    drops = self._outbox.expire(self._clock())
+                except Exception:
+                    # A locked file must not end this thread: expiry runs again next interval.
+                    _LOGGER.exception("outbox expiry failed; trying again later")
+                else:
+                    if drops:
+                        self._report_drops(drops)
             if self._stop.is_set() or not self._link.connected:
                 continue
             try:
@@ -242,7 +282,11 @@ class Forwarder:
 
     def _on_done(self, seq: int, handle: PublishHandle) -> None:
         if handle.acknowledged:
-            self._outbox.acknowledge(seq)
+            try:
+                self._outbox.acknowledge(seq)
+            except Exception:
+                # Still stored, so it is sent again later: at least once, never lost.
+                _LOGGER.exception("outbox could not delete acknowledged message %d", seq)
         with self._cond:
             self._in_flight.pop(seq, None)
             if handle.acknowledged:

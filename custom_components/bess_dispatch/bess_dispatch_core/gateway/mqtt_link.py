@@ -3,7 +3,8 @@
 Built on paho-mqtt 2.x (``CallbackAPIVersion.VERSION2``, MQTT 3.1.1 by default). Every
 connection attempt uses a fresh paho client driven by our own thread, so:
 
-- reconnects follow :class:`ExponentialBackoff` (full jitter), reset on a successful CONNACK;
+- reconnects follow :class:`ExponentialBackoff` (full jitter), reset on a successful CONNACK,
+  and never wait more than a quarter of the time the link has been down;
 - nothing paho queued for a dead connection is replayed behind our back: a publish that was
   not acknowledged fails its :class:`PublishHandle` and the caller (the forwarder) decides
   what to resend, keeping the payload and so the ``message_id``;
@@ -413,7 +414,11 @@ class MqttLink:
                 _LOGGER.error("MQTT link thread did not stop in time")
 
     # --- link thread ---------------------------------------------------------------------
+    def _retry_delay(self, down_since: float) -> float:
+        return self._backoff.next_delay(down_for=time.monotonic() - down_since)
+
     def _run(self) -> None:
+        down_since = time.monotonic()
         while not self._stop.is_set():
             session = _Session(self._settings, self._client_id, self._dispatch)
             with self._lock:
@@ -426,13 +431,13 @@ class MqttLink:
                     break
                 _LOGGER.debug("connection to %s failed: %s", self._settings.host, err)
                 self._set_status(LinkStatus(connected=False, failure=err))
-                self._stop.wait(self._backoff.next_delay())
+                self._stop.wait(self._retry_delay(down_since))
                 continue
             except Exception as err:
                 session.close(graceful=False)
                 _LOGGER.exception("unexpected error connecting to %s", self._settings.host)
                 self._set_status(LinkStatus(False, classify_connect_error(err)))
-                self._stop.wait(self._backoff.next_delay())
+                self._stop.wait(self._retry_delay(down_since))
                 continue
             self._backoff.reset()
             with self._lock:
@@ -457,7 +462,8 @@ class MqttLink:
             failure = session.failure or LinkError(LinkFailure.CONNECTION_LOST, "connection lost")
             _LOGGER.info("lost connection to %s: %s", self._settings.host, failure)
             self._set_status(LinkStatus(connected=False, failure=failure))
-            self._stop.wait(self._backoff.next_delay())
+            down_since = time.monotonic()
+            self._stop.wait(self._retry_delay(down_since))
 
     def _dispatch(self, topic: str, payload: bytes) -> None:
         with self._lock:

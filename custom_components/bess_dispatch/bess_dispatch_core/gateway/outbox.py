@@ -15,7 +15,9 @@ Bounding policy (:class:`OutboxPolicy`):
 
 Drops are never silent: every call that drops returns the counts by reason, and the
 running totals are persisted (:meth:`Outbox.drop_totals`) so they can be alerted on even
-after a restart.
+after a restart. A message the file could not store (locked, disk full: reason
+``storage_error``) is counted with :meth:`Outbox.count_unstored`; that count is written with
+the next transaction that succeeds.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class DropReason(StrEnum):
 
     QUEUE_FULL = "queue_full"
     EXPIRED = "expired"
+    STORAGE_ERROR = "storage_error"
 
 
 def _no_drops() -> Mapping[DropReason, int]:
@@ -127,12 +130,17 @@ class Outbox:
     Times are plain POSIX seconds given by the caller, so tests drive it with any clock.
     """
 
-    def __init__(self, path: str | Path, policy: OutboxPolicy | None = None) -> None:
+    def __init__(
+        self, path: str | Path, policy: OutboxPolicy | None = None, *, lock_timeout: float = 5.0
+    ) -> None:
+        """``lock_timeout``: seconds a write waits for another process's lock on the file."""
         self._policy = policy or OutboxPolicy()
         self._path = str(path)
         self._lock = threading.Lock()
         # One connection shared by the callers' threads; the lock serialises every use.
-        self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            self._path, timeout=lock_timeout, check_same_thread=False, isolation_level=None
+        )
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash; only an OS crash can lose the
@@ -155,6 +163,8 @@ class Outbox:
             self._drop_totals = DropCounts(
                 MappingProxyType({DropReason(reason): count for reason, count in rows})
             )
+            # Counted while the file could not be written; persisted by the next transaction.
+            self._unpersisted = DropCounts()
         except BaseException:
             self._db.close()
             raise
@@ -192,6 +202,7 @@ class Outbox:
             assert seq is not None
             self._count += 1
             self._oldest = now if self._oldest is None else min(self._oldest, now)
+            self._persist_unpersisted_locked()
             excess = self._count - self._policy.max_messages
             if excess > 0:
                 cursor = self._db.execute(
@@ -208,6 +219,14 @@ class Outbox:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             return self._expire_locked(now)
+
+    def count_unstored(self, count: int = 1) -> DropCounts:
+        """Messages that could not be stored (an SQLite error): dropped, and counted."""
+        drops = DropCounts(MappingProxyType({DropReason.STORAGE_ERROR: count}))
+        with self._lock:
+            self._drop_totals += drops
+            self._unpersisted += drops
+        return drops
 
     def acknowledge(self, seq: int) -> bool:
         """Delete a message the broker acknowledged; False when it was no longer stored."""
@@ -288,11 +307,21 @@ class Outbox:
     def _count_drops_locked(self, reason: DropReason, count: int) -> DropCounts:
         if count <= 0:
             return DropCounts()
+        self._persist_drops_locked(reason, count)
+        drops = DropCounts(MappingProxyType({reason: count}))
+        self._drop_totals += drops
+        return drops
+
+    def _persist_drops_locked(self, reason: DropReason, count: int) -> None:
         self._db.execute(
             "INSERT INTO drop_totals (reason, count) VALUES (?, ?) "
             "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
             (reason.value, count),
         )
-        drops = DropCounts(MappingProxyType({reason: count}))
-        self._drop_totals += drops
-        return drops
+
+    def _persist_unpersisted_locked(self) -> None:
+        for reason, count in self._unpersisted.by_reason.items():
+            self._persist_drops_locked(reason, count)
+        # Cleared before the commit: should the commit fail, the total is short by these,
+        # never counted twice.
+        self._unpersisted = DropCounts()

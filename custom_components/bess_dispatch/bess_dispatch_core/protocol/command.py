@@ -15,7 +15,9 @@ from .timeformat import format_datetime
 from .wire import encode
 
 MAX_POWER_KW = 100_000.0  # beyond any site this protocol serves: a unit mix-up (W as kW)
-MAX_SCHEDULE_ENTRIES = 100_000  # a 1-year 5-minute schedule fits
+# A 1-year half-hour schedule (17,520) fits; more entries than this never fit in one broker
+# packet (limits.MAX_PACKET_BYTES) anyway, at 50 bytes or more each.
+MAX_SCHEDULE_ENTRIES = 21_000
 
 
 class ControlMode(StrEnum):

@@ -10,6 +10,7 @@ from typing import Any
 
 from .envelope import Envelope, check_id
 from .errors import ErrorCode, ProtocolError
+from .limits import MAX_ERROR_TEXT, MAX_REPORTED_ERRORS
 from .wire import encode
 
 
@@ -29,7 +30,9 @@ class CommandResponse:
 
     ``in_reply_to``/``command_id`` are None when the command was too broken to read them.
     A rejection carries at least one error; a later ``RESOURCE_UNAVAILABLE`` report for an
-    accepted command is sent as ``accepted`` with that error.
+    accepted command is sent as ``accepted`` with that error. The errors are bounded so the
+    answer always fits in one broker packet (``limits``): the first ``MAX_REPORTED_ERRORS``,
+    each cut to ``MAX_ERROR_TEXT``, then one error counting those left out.
     """
 
     envelope: Envelope
@@ -44,7 +47,7 @@ class CommandResponse:
             if value is not None:
                 check_id(value, name)
         object.__setattr__(self, "status", ResponseStatus(self.status))
-        object.__setattr__(self, "errors", tuple(self.errors))
+        object.__setattr__(self, "errors", _bounded(tuple(self.errors)))
         if self.status is ResponseStatus.REJECTED and not self.errors:
             raise ValueError("a rejected CommandResponse needs at least one error")
 
@@ -85,6 +88,29 @@ class CommandResponse:
 
     def to_payload(self) -> bytes:
         return encode(self.to_dict())
+
+
+def _bounded(errors: tuple[ProtocolError, ...]) -> tuple[ProtocolError, ...]:
+    if len(errors) <= MAX_REPORTED_ERRORS + 1:  # +1: a bounded list read back stays as it is
+        return tuple(_clipped(error) for error in errors)
+    shown = tuple(_clipped(error) for error in errors[:MAX_REPORTED_ERRORS])
+    left_out = len(errors) - len(shown)
+    summary = ProtocolError(
+        errors[MAX_REPORTED_ERRORS].code,
+        "",
+        f"{left_out} more errors not listed ({len(errors)} in all)",
+    )
+    return (*shown, summary)
+
+
+def _clipped(error: ProtocolError) -> ProtocolError:
+    if len(error.path) <= MAX_ERROR_TEXT and len(error.message) <= MAX_ERROR_TEXT:
+        return error
+    return ProtocolError(error.code, _clip(error.path), _clip(error.message))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else f"{text[: MAX_ERROR_TEXT - 3]}..."
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .command import Command, ControlMode, Priority, ScheduleEntry
 from .errors import ErrorCode, ProtocolError
+from .limits import MAX_CLOCK_SKEW
 from .timeformat import is_aware
 
 DEFAULT_ID_MEMORY = 10_000  # ids of accepted commands remembered for DUPLICATE (~200 days)
@@ -101,6 +102,25 @@ class _LiveCommand:
         return self.boundaries[index] if index < len(self.boundaries) else None
 
 
+class PreparedCommand:
+    """A command indexed, and its wire form built, before it is offered.
+
+    Building this is the costly part of taking a command (sorting, spans, formatting for the
+    saved book: about 0.1 s for a year of half-hours) and touches no book, so a caller can do
+    it on a worker thread and keep only the quick ``ScheduleBook.offer`` on its own.
+    """
+
+    __slots__ = ("_live",)
+
+    def __init__(self, command: Command) -> None:
+        self._live = _LiveCommand(command, arrival=-1)
+        self._live.wire()
+
+    @property
+    def command(self) -> Command:
+        return self._live.command
+
+
 def _merge(intervals: Iterable[Span]) -> list[Span]:
     merged: list[Span] = []
     for start, end in sorted(intervals):
@@ -176,9 +196,12 @@ class ScheduleBook:
         for priority in sorted(Priority, reverse=True):
             yield from self._layers[priority]
 
-    def offer(self, command: Command, *, now: datetime) -> tuple[ProtocolError, ...]:
-        """Accept ``command`` (empty answer) or reject it as a whole with the reasons."""
+    def offer(
+        self, offered: Command | PreparedCommand, *, now: datetime
+    ) -> tuple[ProtocolError, ...]:
+        """Accept the command (empty answer) or reject it as a whole with the reasons."""
         _require_aware(now, "now")
+        command = offered.command if isinstance(offered, PreparedCommand) else offered
         errors = []
         if command.message_id in self._message_ids:
             errors.append(
@@ -192,9 +215,23 @@ class ScheduleBook:
             errors.append(
                 ProtocolError(ErrorCode.EXPIRED, "schedule", "every entry ends in the past")
             )
+        if command.issued_at > now + MAX_CLOCK_SKEW:
+            # It would outrank every later command of its priority until that date.
+            errors.append(
+                ProtocolError(
+                    ErrorCode.FIELD_OUT_OF_RANGE,
+                    "issued_at",
+                    f"is more than {_minutes(MAX_CLOCK_SKEW)} minutes ahead of the gateway's clock",
+                )
+            )
         if errors:
             return tuple(errors)
-        self._add(_LiveCommand(command, self._arrivals))
+        if isinstance(offered, PreparedCommand):
+            live = offered._live
+            live.arrival = self._arrivals
+        else:
+            live = _LiveCommand(command, self._arrivals)
+        self._add(live)
         self._arrivals += 1
         self._message_ids.add(command.message_id)
         self._command_ids.add(command.command_id)
@@ -347,6 +384,10 @@ def _integer(data: dict[str, Any], key: str, *, minimum: int = 1, where: str = "
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"schedule book state: {where}{key} must be an integer >= {minimum}")
     return value
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _same(a: ScheduleBlock, b: ScheduleBlock) -> bool:

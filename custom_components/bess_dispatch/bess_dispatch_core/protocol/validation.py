@@ -27,12 +27,12 @@ from .command import (
 )
 from .envelope import MAX_ID_LENGTH, Envelope
 from .errors import ErrorCode, ProtocolError, ProtocolValidationError
+from .limits import MAX_ECHO_CHARS, MAX_PAYLOAD_BYTES
 from .responses import CommandResponse, FeedbackStatus, ResponseStatus, TelemetryFeedback
 from .telemetry import Aggregation, LifetimeTelemetry, PowerTelemetry, Unit, WindowedTelemetry
 from .timeformat import parse_datetime, parse_duration
 from .version import SchemaVersion, is_supported
 
-MAX_PAYLOAD_BYTES = 32 * 1024 * 1024  # a 100,000-entry schedule is about 10 MB
 MAX_TEXT_LENGTH = 10_000
 # Larger integers cannot become floats; anything near this is nonsense anyway.
 _MAX_MAGNITUDE = 1e300
@@ -158,10 +158,13 @@ class _Fields:
                 ErrorCode.TYPE_MISMATCH, key, f"must be an RFC 3339 string, got {_json_type(value)}"
             )
             return None
+        if len(value) > MAX_ECHO_CHARS:  # no timestamp is this long; keep the message short
+            self.fail(ErrorCode.TYPE_MISMATCH, key, f"{_echo(value)} is not an RFC 3339 timestamp")
+            return None
         try:
             return parse_datetime(value)
         except ValueError as err:
-            self.fail(ErrorCode.TYPE_MISMATCH, key, str(err))
+            self.fail(ErrorCode.TYPE_MISMATCH, key, _clip(str(err)))
             return None
 
     def duration(self, key: str, *, required: bool = True) -> timedelta | None:
@@ -175,10 +178,13 @@ class _Fields:
                 f"must be an ISO-8601 duration, got {_json_type(value)}",
             )
             return None
+        if len(value) > MAX_ECHO_CHARS:
+            self.fail(ErrorCode.TYPE_MISMATCH, key, f"{_echo(value)} is not an ISO-8601 duration")
+            return None
         try:
             return parse_duration(value)
         except ValueError as err:
-            self.fail(ErrorCode.TYPE_MISMATCH, key, str(err))
+            self.fail(ErrorCode.TYPE_MISMATCH, key, _clip(str(err)))
             return None
 
     def choice[E: Enum](self, key: str, enum: type[E], *, required: bool = True) -> E | None:
@@ -192,7 +198,7 @@ class _Fields:
             return enum(value)
         except ValueError:
             allowed = ", ".join(str(member.value) for member in enum)
-            self.fail(ErrorCode.FIELD_OUT_OF_RANGE, key, f"{value!r} is not one of {allowed}")
+            self.fail(ErrorCode.FIELD_OUT_OF_RANGE, key, f"{_echo(value)} is not one of {allowed}")
             return None
 
     def mapping(self, key: str, *, required: bool = True) -> _Fields | None:
@@ -228,6 +234,19 @@ def _json_type(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _echo(value: str) -> str:
+    """``value`` quoted for an error message, cut to MAX_ECHO_CHARS: never echo unbounded input."""
+    if len(value) <= MAX_ECHO_CHARS:
+        return repr(value)
+    return f"{value[:MAX_ECHO_CHARS]!r}... ({len(value)} characters)"
+
+
+def _clip(message: str) -> str:
+    """A message that may quote input (a parser's ValueError), cut to a bounded length."""
+    limit = 2 * MAX_ECHO_CHARS + 80
+    return message if len(message) <= limit else f"{message[:limit]}..."
+
+
 def _is_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -246,7 +265,7 @@ def _decode(payload: object) -> dict[str, Any] | ProtocolError:
         try:
             text = bytes(payload).decode("utf-8")
         except UnicodeDecodeError as err:
-            return malformed(f"payload is not UTF-8: {err}")
+            return malformed(_clip(f"payload is not UTF-8: {err}"))
     elif isinstance(payload, str):
         if len(payload) > MAX_PAYLOAD_BYTES:
             return malformed(f"payload is larger than {MAX_PAYLOAD_BYTES} characters")
@@ -258,7 +277,7 @@ def _decode(payload: object) -> dict[str, Any] | ProtocolError:
     except RecursionError:
         return malformed("JSON is nested too deeply")
     except ValueError as err:
-        return malformed(f"payload is not JSON: {err}")
+        return malformed(_clip(f"payload is not JSON: {err}"))
     if not isinstance(document, dict):
         return malformed(f"payload must be a JSON object, got {_json_type(document)}")
     return document
@@ -277,7 +296,7 @@ def _envelope(fields: _Fields) -> Envelope | None:
         try:
             version = SchemaVersion.parse(version_text)
         except ValueError as err:
-            fields.fail(ErrorCode.TYPE_MISMATCH, "schema_version", str(err))
+            fields.fail(ErrorCode.TYPE_MISMATCH, "schema_version", _clip(str(err)))
             version_text = None
         else:
             if not is_supported(version):
@@ -541,7 +560,7 @@ def _run[T](
         if isinstance(data, dict):
             message_id = _best_effort_id(data, "message_id")
             command_id = _best_effort_id(data, "command_id")
-        error = ProtocolError(ErrorCode.INTERNAL_ERROR, "", f"{type(err).__name__}: {err}")
+        error = ProtocolError(ErrorCode.INTERNAL_ERROR, "", _clip(f"{type(err).__name__}: {err}"))
         return ValidationResult(None, (error,), message_id, command_id)
 
 
@@ -568,7 +587,7 @@ def parse_command(payload: bytes | str, *, now: datetime) -> CommandValidation:
             error = ProtocolError(ErrorCode.EXPIRED, "schedule", "every entry ends in the past")
             return ValidationResult(None, (error,), result.message_id, result.command_id)
     except Exception as err:  # e.g. a naive ``now``: still never raise
-        error = ProtocolError(ErrorCode.INTERNAL_ERROR, "", f"{type(err).__name__}: {err}")
+        error = ProtocolError(ErrorCode.INTERNAL_ERROR, "", _clip(f"{type(err).__name__}: {err}"))
         return ValidationResult(None, (error,), result.message_id, result.command_id)
     return result
 

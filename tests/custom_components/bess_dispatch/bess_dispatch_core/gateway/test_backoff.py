@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
+from bess_dispatch_core.gateway.backoff import OUTAGE_SHARE, ExponentialBackoff
 
 
 def test_ceiling_doubles_up_to_the_maximum() -> None:
@@ -52,3 +52,15 @@ def test_random_source_out_of_range_is_refused() -> None:
     backoff = ExponentialBackoff(random_source=lambda: 1.5)
     with pytest.raises(ValueError, match="random_source"):
         backoff.next_delay()
+
+
+def test_a_short_outage_caps_the_wait() -> None:
+    """The probe: 117 s to reconnect after a 20 s outage. The wait is now at most a
+    quarter of the time the link has been down, and never below ``initial``."""
+    backoff = ExponentialBackoff(initial=1.0, maximum=120.0, random_source=lambda: 1.0)
+    for _ in range(10):
+        backoff.next_delay()
+    assert backoff.ceiling() == 120.0
+    assert backoff.next_delay(down_for=20.0) == 20.0 * OUTAGE_SHARE
+    assert backoff.next_delay(down_for=0.5) == 1.0
+    assert backoff.next_delay(down_for=3600.0) == 120.0

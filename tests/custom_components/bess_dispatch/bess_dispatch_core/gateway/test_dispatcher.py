@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bess_dispatch_core.gateway.control_law import ControlSource, HardLimits, SiteState
-from bess_dispatch_core.gateway.dispatcher import Dispatcher, ManualOverride
+from bess_dispatch_core.gateway.dispatcher import Dispatcher, ManualOverride, read_command
 from bess_dispatch_core.protocol.command import Command, ControlMode, Priority, ScheduleEntry
 from bess_dispatch_core.protocol.errors import ErrorCode
 from bess_dispatch_core.protocol.responses import ResponseStatus
@@ -188,3 +188,19 @@ def test_override_in_the_past_is_refused() -> None:
         Dispatcher(LIMITS).set_override(
             ManualOverride(ControlMode.IDLE, until=T0 - HALF_HOUR), now=T0
         )
+
+
+def test_read_elsewhere_then_taken_is_the_same_as_receive() -> None:
+    """read_command (on a worker thread in HA) + take (on the loop) == receive."""
+    command = layer(Priority.DAY_AHEAD, T0, 4, 1.5, T0)
+    split, whole = Dispatcher(LIMITS), Dispatcher(LIMITS)
+    taken = split.take(read_command(command.to_payload(), now=T0), now=T0)
+    received = whole.receive(command.to_payload(), now=T0)
+    assert (taken.status, taken.command_id) == (received.status, received.command_id)
+    assert split.to_dict() == whole.to_dict()
+    # A rejection read elsewhere is answered the same way too, and changes nothing.
+    again = split.take(read_command(command.to_payload(), now=T0), now=T0)
+    assert [e.code for e in again.errors] == [ErrorCode.DUPLICATE, ErrorCode.DUPLICATE]
+    broken = split.take(read_command(b"[]", now=T0), now=T0)
+    assert [e.code for e in broken.errors] == [ErrorCode.MESSAGE_MALFORMED]
+    assert split.to_dict() == whole.to_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -108,11 +109,13 @@ class Gateway:
     outbox_path: Path
     policy: OutboxPolicy = field(default_factory=OutboxPolicy)
     backlog_rate: float = 500.0
+    expire_interval: float = 60.0
+    lock_timeout: float = 5.0
     drops: list[DropCounts] = field(default_factory=list)
     statuses: list[LinkStatus] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.outbox = Outbox(self.outbox_path, self.policy)
+        self.outbox = Outbox(self.outbox_path, self.policy, lock_timeout=self.lock_timeout)
         # Fixed 1 s retry delay: the test can act between two reconnect attempts.
         self.link = MqttLink(
             BrokerSettings(host=self.broker.host, port=self.broker.port),
@@ -120,7 +123,11 @@ class Gateway:
         )
         self.link.add_state_listener(self.statuses.append)
         self.forwarder = Forwarder(
-            self.outbox, self.link, backlog_rate=self.backlog_rate, on_drop=self.drops.append
+            self.outbox,
+            self.link,
+            backlog_rate=self.backlog_rate,
+            expire_interval=self.expire_interval,
+            on_drop=self.drops.append,
         )
 
     def start(self) -> None:
@@ -349,3 +356,73 @@ def test_bad_forwarder_parameters_name_the_field(tmp_path: Path) -> None:
             Forwarder(outbox, _RefusingLink(), backlog_rate=0)
         with pytest.raises(ValueError, match="max_in_flight"):
             Forwarder(outbox, _RefusingLink(), max_in_flight=0)
+
+
+# ---- SQLite errors: the thread survives, losses are counted and reported -----------------
+
+
+class FileLock:
+    """Another process's write lock on the outbox file, as the probe held it (sqlite3 CLI)."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("BEGIN EXCLUSIVE")
+
+    def release(self) -> None:
+        self._db.execute("COMMIT")
+        self._db.close()
+
+
+def test_a_locked_outbox_during_expiry_does_not_stop_forwarding(
+    mosquitto_broker: Broker, subscriber: Subscriber, make_gateway: Callable[..., Gateway]
+) -> None:
+    """The probe: expire() raised "database is locked" and killed the forwarder thread."""
+    gateway = make_gateway(mosquitto_broker, expire_interval=0.05, lock_timeout=0.1)
+    gateway.start()
+    assert gateway.link.wait_connected(TIMEOUT_S)
+    lock = FileLock(gateway.outbox_path)
+    time.sleep(0.6)  # several expiry rounds fail on the lock
+    lock.release()
+    readings = [_reading(m, 0) for m in METRICS]
+    for reading in readings:
+        assert gateway.forwarder.submit(reading.topic, reading.payload) is not None
+    assert gateway.forwarder.wait_drained(TIMEOUT_S)
+    _assert_exactly_once(subscriber.wait_for(len(readings)), readings)
+
+
+def test_a_short_lock_is_waited_out(
+    mosquitto_broker: Broker, make_gateway: Callable[..., Gateway]
+) -> None:
+    """The retry covers a lock a little longer than SQLite's own wait: nothing is lost."""
+    gateway = make_gateway(mosquitto_broker, lock_timeout=0.2)
+    lock = FileLock(gateway.outbox_path)
+    threading.Timer(0.3, lock.release).start()
+    reading = _reading(METRICS[0], 0)
+    assert gateway.forwarder.submit(reading.topic, reading.payload) is not None
+    assert (len(gateway.outbox), gateway.outbox.drop_totals().total, gateway.drops) == (1, 0, [])
+
+
+def test_messages_the_outbox_cannot_store_are_counted_and_reported(
+    mosquitto_broker: Broker, subscriber: Subscriber, make_gateway: Callable[..., Gateway]
+) -> None:
+    """The probe: a 7 s lock lost 66 of 385 messages with no drop count and no alert."""
+    gateway = make_gateway(mosquitto_broker, lock_timeout=0.05)
+    gateway.start()
+    assert gateway.link.wait_connected(TIMEOUT_S)
+    lock = FileLock(gateway.outbox_path)
+    lost = [_reading(m, 0) for m in METRICS[:3]]
+    for reading in lost:
+        assert gateway.forwarder.submit(reading.topic, reading.payload) is None
+    # Counted at once (the dropped-messages sensor), reported when storing works again.
+    assert gateway.forwarder.stats().dropped.by_reason == {DropReason.STORAGE_ERROR: 3}
+    assert gateway.drops == []
+    lock.release()
+    kept = _reading(METRICS[3], 5)
+    assert gateway.forwarder.submit(kept.topic, kept.payload) is not None
+    assert gateway.drops == [DropCounts({DropReason.STORAGE_ERROR: 3})]
+    assert gateway.forwarder.wait_drained(TIMEOUT_S)
+    _assert_exactly_once(subscriber.wait_for(1), [kept])
+    # The count is in the file too: it survives a restart.
+    gateway.stop()
+    with Outbox(gateway.outbox_path) as reopened:
+        assert reopened.drop_totals().by_reason == {DropReason.STORAGE_ERROR: 3}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,6 +141,47 @@ def test_reconnects_after_restart_and_restores_subscriptions(
     # The subscription made before the outage works again without being renewed.
     assert link.publish("res/site/gw/telemetry", b"after").wait(TIMEOUT_S)
     assert received.get(timeout=TIMEOUT_S) == b"after"
+
+
+class RecordingBackoff(ExponentialBackoff):
+    """Worst-case jitter; records every delay the link asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(initial=0.05, maximum=120.0, random_source=lambda: 1.0)
+        self.delays: list[tuple[float | None, float]] = []
+
+    def next_delay(self, down_for: float | None = None) -> float:
+        delay = super().next_delay(down_for)
+        self.delays.append((down_for, delay))
+        return delay
+
+
+def test_reconnects_soon_after_a_short_outage(
+    mosquitto_broker: Broker, links: list[MqttLink]
+) -> None:
+    """The probe: 117 s to reconnect after a 20 s outage (the backoff had grown to 120 s).
+
+    Scaled down to a 3.3 s outage: the doubling delays alone reach 3.2 s by then; capped,
+    no wait is longer than a quarter of the time the link has been down.
+    """
+    backoff = RecordingBackoff()
+    link = MqttLink(
+        BrokerSettings(host=mosquitto_broker.host, port=mosquitto_broker.port), backoff=backoff
+    )
+    links.append(link)
+    link.start()
+    assert link.wait_connected(TIMEOUT_S)
+    mosquitto_broker.stop()
+    time.sleep(3.3)
+    mosquitto_broker.start()
+    back = time.monotonic()
+    assert link.wait_connected(TIMEOUT_S)
+    assert len(backoff.delays) >= 5
+    for down_for, delay in backoff.delays:
+        assert down_for is not None
+        assert delay <= max(0.05, down_for / 4)
+    # Loose wall-clock check (shared CI cores): well under the 3 s the old delays took.
+    assert time.monotonic() - back < 2.5
 
 
 def test_stop_leaves_no_thread(mosquitto_broker: Broker) -> None:

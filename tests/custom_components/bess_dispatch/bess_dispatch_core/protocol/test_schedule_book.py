@@ -24,6 +24,7 @@ from bess_dispatch_core.protocol import (
 
 BASE = datetime(2026, 11, 21, tzinfo=UTC)
 SLOT = timedelta(minutes=15)
+ISSUED_BEFORE_SLOTS = 20
 
 
 def at(slot: float) -> datetime:
@@ -42,8 +43,10 @@ def make_command(
         ScheduleEntry(at(start), at(end), power_kw=float(index) if power is None else power)
         for index, (start, end) in enumerate(spans)
     ]
-    envelope = Envelope("2.3.0", f"msg-{command_id}", at(issued_slot))
-    return Command(envelope, command_id, at(issued_slot), Priority(priority), tuple(entries))
+    # Issued well before every ``now`` the tests offer at: a future issued_at is refused.
+    issued_at = at(issued_slot - ISSUED_BEFORE_SLOTS)
+    envelope = Envelope("2.3.0", f"msg-{command_id}", issued_at)
+    return Command(envelope, command_id, issued_at, Priority(priority), tuple(entries))
 
 
 @dataclass
@@ -183,7 +186,7 @@ def test_priorities_and_recency() -> None:
     assert [c.command_id for c in book.commands] == ["p2", "p1-new", "p1-old", "p0"]
     resolved = book.resolve(at(9))
     assert resolved is not None
-    assert (resolved.priority, resolved.issued_at) == (Priority.INTRADAY, at(0))
+    assert (resolved.priority, resolved.issued_at) == (Priority.INTRADAY, intraday.issued_at)
     blocks = book.blocks(at(-4), at(50))
     assert [(b.command_id, b.start, b.end) for b in blocks] == [
         ("p0", at(0), at(4)),

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bess_dispatch_core.protocol import (
+    MAX_SCHEDULE_ENTRIES,
     Command,
     CommandResponse,
     ControlMode,
@@ -455,9 +456,9 @@ def test_too_large_payload_is_malformed(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_too_many_entries() -> None:
-    entry = {"start": "2026-11-21T05:00:00Z", "end": "2026-11-21T05:30:00Z", "power_kw": 1}
+    # Empty entries: full ones this many would not fit in a broker packet.
     document = valid_command()
-    document["schedule"] = [entry] * 100_001
+    document["schedule"] = [{}] * (MAX_SCHEDULE_ENTRIES + 1)
     errors = parse_command(payload_of(document), now=NOW).errors
     assert [(e.code, e.path) for e in errors] == [(ErrorCode.FIELD_OUT_OF_RANGE, "schedule")]
 
@@ -518,7 +519,7 @@ def test_command_constructor_rejects_bad_values() -> None:
                 ScheduleEntry(
                     start + timedelta(minutes=i), start + timedelta(minutes=i + 1), power_kw=0.0
                 )
-                for i in range(100_001)
+                for i in range(MAX_SCHEDULE_ENTRIES + 1)
             ],
             now=NOW,
         )
