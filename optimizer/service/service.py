@@ -24,8 +24,6 @@ import ssl
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent import futures
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -109,7 +107,7 @@ class _SiteRuntime:
     known_prices: dict[datetime, float] = field(default_factory=dict)
     saved_at: datetime | None = None
     rejected: int = 0  # readings refused since start (reported in last_error and the log)
-    round: Future[None] | None = None  # the planning round running or last run
+    round: threading.Thread | None = None  # the planning round running or last run
 
 
 def broker_settings(config: ServiceConfig) -> BrokerSettings:
@@ -155,11 +153,6 @@ class OptimizerService:
         self._sites: dict[str, _SiteRuntime] = {}
         for settings in config.options.sites:
             self._sites[settings.site_id] = _SiteRuntime(settings, self._restored(settings))
-        # One planning worker per site: a slow or failing solve holds up only its own site,
-        # and no solve runs under the service lock (plan page, status, telemetry go on).
-        self._planners = ThreadPoolExecutor(
-            max_workers=max(len(self._sites), 1), thread_name_prefix="bess-plan"
-        )
         self.started_at: datetime | None = None
         self.link = MqttLink(
             broker_settings(config),
@@ -209,7 +202,6 @@ class OptimizerService:
         self.link.stop()
         # A round still solving finishes on its own (within the solver's budget); its
         # publish then fails quietly on the stopped link.
-        self._planners.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             for runtime in self._sites.values():
                 save_state(self.config.state_dir, runtime.state)
@@ -415,24 +407,29 @@ class OptimizerService:
     def tick(self, now: datetime | None = None, *, wait: bool = True) -> None:
         """Start whatever is due at ``now`` (default: the clock) for every site.
 
-        Each site's round runs on its own worker; a site whose previous round is still
-        running (a long solve) is skipped this time and the others go on. ``wait`` blocks
-        until the rounds started here are done (tests, the demo); the real-time loop does not.
+        Each site's round runs in a thread of its own, so a slow or failing solve holds up
+        only its site, and no solve runs under the service lock (plan page, status,
+        telemetry go on). A site whose previous round is still running is skipped this time.
+        ``wait`` blocks until the rounds started here are done (tests, the demo); the
+        real-time loop does not wait.
         """
         now = now or self.clock()
         if self.started_at is None:
             self.started_at = now
-        started: list[Future[None]] = []
+        started: list[threading.Thread] = []
         for runtime in self._sites.values():
-            if runtime.round is not None and not runtime.round.done():
-                _LOGGER.info(
-                    "site %s: still planning, skipped this round", runtime.settings.site_id
-                )
+            site_id = runtime.settings.site_id
+            if runtime.round is not None and runtime.round.is_alive():
+                _LOGGER.info("site %s: still planning, skipped this round", site_id)
                 continue
-            runtime.round = self._planners.submit(self._round, runtime, now)
+            runtime.round = threading.Thread(
+                target=self._round, args=(runtime, now), name=f"bess-plan-{site_id}", daemon=True
+            )
+            runtime.round.start()
             started.append(runtime.round)
         if wait:
-            futures.wait(started)
+            for thread in started:
+                thread.join()
 
     def _round(self, runtime: _SiteRuntime, now: datetime) -> None:
         """One site's round; whatever goes wrong stays with this site and is reported."""
@@ -553,7 +550,7 @@ class OptimizerService:
     def _install(self, runtime: _SiteRuntime, plan: SitePlan) -> bool:
         runtime.plan = plan
         if runtime.state.last_error is not None and runtime.state.last_error.startswith(
-            ("planning failed", "planning round failed")
+            ("planning failed", "planning round failed", "state file damaged")
         ):
             runtime.state.last_error = None
         for start, price in zip(plan.slot_starts, plan.prices, strict=True):
