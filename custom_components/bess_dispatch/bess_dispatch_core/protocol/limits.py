@@ -15,3 +15,13 @@ MAX_PACKET_BYTES = 1_048_576
 PACKET_HEADROOM_BYTES = 4_096
 # The largest payload a command or an answer may carry.
 MAX_PAYLOAD_BYTES = MAX_PACKET_BYTES - PACKET_HEADROOM_BYTES
+
+# An answer lists at most this many errors, then one more saying how many were left out.
+MAX_REPORTED_ERRORS = 50
+# An error's path and message are cut to this many characters.
+MAX_ERROR_TEXT = 500
+# A rejected value is quoted in an error message with at most this many characters.
+MAX_ECHO_CHARS = 60
+# How far ahead of the gateway's clock a command's issued_at may be. Recency between equal
+# priorities follows issued_at, so a far-future one would outrank every later command.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
