@@ -12,8 +12,14 @@ For each configured site it subscribes to ``dt/{site}/+/#`` (telemetry, alerts) 
 - when a site's telemetry stops it raises an alert (log + ``last_error``) and sends nothing
   built on stale data: the gateway keeps executing the last valid layers.
 
+Each site's round runs in a thread of its own and solves on a copy of the site's state
+without the service lock, so one site's long solve holds up neither the other sites nor
+the plan page, status, telemetry or the broker link. Readings a site cannot have made are
+refused and reported (:mod:`.telemetry_guard`).
+
 Time comes from an injectable clock, so tests and the demo run a day in seconds; the state
-of every site is saved to the state dir after each tick and restored at start.
+of every site is saved to the state dir every few minutes and restored at start (a damaged
+file is set aside and the site starts afresh).
 """
 
 from __future__ import annotations
@@ -191,6 +197,9 @@ class OptimizerService:
             state.last_telemetry = None
         if state.soe_at is not None and state.soe_at > horizon:
             state.soe_kwh, state.soe_at = None, None
+        # A counter stamped ahead would make every real reading look older than it.
+        state.counters = {m: (v, at) for m, (v, at) in state.counters.items() if at <= horizon}
+        state.slot_energy = {t: e for t, e in state.slot_energy.items() if t <= horizon}
         return state
 
     # --- lifecycle -----------------------------------------------------------------------

@@ -125,3 +125,20 @@ def test_a_round_that_fails_stays_with_its_site(
     service.tick(T0 + timedelta(minutes=10))
     assert service.status("site-a").last_error is None
     assert service.current_plan("site-a") is not None
+
+
+def test_times_ahead_of_the_clock_in_an_old_file_are_forgotten(tmp_path: Path) -> None:
+    """An older version took readings stamped in 2100; they must not outrank real ones."""
+    future = datetime(2100, 1, 1, tzinfo=UTC)
+    state = SiteState("site-a", "Asia/Tokyo")
+    state.observe_soe(4.0, future)
+    state.observe_counter("meter_import_ac", 10.0, future)
+    save_state(tmp_path, state)
+
+    restored = _service(tmp_path)._sites["site-a"].state
+
+    assert restored.last_telemetry is None
+    assert restored.soe_kwh is None
+    assert restored.counters == {}
+    assert restored.observe_counter("meter_import_ac", 11.0, T0) is None
+    assert restored.counters["meter_import_ac"] == (11.0, T0)
