@@ -243,7 +243,7 @@ class OptimizerService:
                 ProtocolError(
                     ErrorCode.FIELD_OUT_OF_RANGE,
                     "",
-                    f"gateway {address.gateway_id!r} is not site {address.site_id}'s gateway "
+                    f"gateway {_echo(address.gateway_id)} is not site {address.site_id}'s gateway "
                     f"({runtime.settings.gateway_id!r})",
                 ),
             )
@@ -343,11 +343,11 @@ class OptimizerService:
             runtime.rejected += 1
             count = runtime.rejected
             runtime.state.last_error = (
-                f"telemetry refused ({count} so far): {topic}: {refusal.message}"
+                f"telemetry refused ({count} so far): {topic[:200]}: {refusal.message}"
             )
         if count <= 10 or count % 100 == 0:
             _LOGGER.warning(
-                "ALERT site %s: reading refused (%d so far) on %s: %s",
+                "ALERT site %s: reading refused (%d so far) on %.200s: %s",
                 site_id,
                 count,
                 topic,
@@ -689,6 +689,12 @@ class OptimizerService:
 
     def current_plan(self, site_id: str) -> SitePlan | None:
         return self._sites[site_id].plan
+
+
+def _echo(text: str | None, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut: peers choose ids and topics of any length."""
+    text = text or ""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} chars)"
 
 
 def _time_refusal(at: datetime, now: datetime) -> ProtocolError | None:

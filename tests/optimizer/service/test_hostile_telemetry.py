@@ -221,3 +221,15 @@ def test_the_state_file_stays_small_under_a_flood_of_hostile_readings(harness: H
 
     saved = json.loads(state_path(harness.state_dir, SITE).read_text(encoding="utf-8"))
     assert len(saved["slot_energy"]) <= 49
+
+
+def test_a_refusal_never_echoes_an_unbounded_gateway_id(harness: Harness) -> None:
+    reading = PowerTelemetry.create(value=9.0, measured_at=T0, unit=Unit.KWH, now=T0)
+    long_id = "g" * 20_000
+
+    assert harness.gateway.publish(
+        power_topic(SITE, long_id, "battery_soe"), reading.to_payload()
+    ).wait(WAIT_S)
+
+    assert wait_for(lambda: "20000 chars" in (harness.service.status(SITE).last_error or ""))
+    assert len(harness.service.status(SITE).last_error or "") < 1_000
