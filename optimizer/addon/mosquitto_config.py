@@ -1,12 +1,18 @@
 """The own broker's files: ``mosquitto.conf``, the password file and the per-site ACL.
 
-Access model (PROTOCOL.md, "Each gateway only publishes/subscribes to its own site's
-topics"): no anonymous clients; gateway ``{site}.{gateway}`` may publish its telemetry
+Access model (each gateway only publishes and subscribes to its own site's topics, as the
+protocol's AsyncAPI document ``bess_dispatch_core/protocol/asyncapi.yaml`` lays out): no
+anonymous clients; gateway ``{site}.{gateway}`` may publish its telemetry
 ``dt/{site}/{gateway}/#`` and command responses ``res/{site}/command`` and read its site's
 commands ``cmd/{site}/#`` and its own feedback ``res/{site}/{gateway}/telemetry``; the
 ``optimizer`` user gets the mirror image for every configured site and nothing else.
 Mosquitto grants every subscription and checks read access per delivered message, so a
 wildcard subscription only ever brings a user what these lines let it read.
+
+Client ids are the usernames (``use_username_as_clientid``): Mosquitto drops the older of two
+connections with one client id, so with ids of the clients' own choosing any gateway could
+end the optimizer's or another site's session by connecting under its id. Sessions (and the
+QoS 1 messages queued for them) are kept per username instead.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bess_dispatch_core.protocol.limits import MAX_PACKET_BYTES
 from optimizer.addon.credentials import OPTIMIZER_USERNAME, write_private_file
 from optimizer.addon.options import BrokerSettings, LogLevel, SiteSettings
 from optimizer.addon.password_hash import hash_password
@@ -89,6 +96,9 @@ def render_mosquitto_conf(
     lines += [
         "per_listener_settings false",
         "allow_anonymous false",
+        # The protocol's packet limit: every command and answer fits, a larger packet
+        # ends its sender's connection before the broker buffers it.
+        f"max_packet_size {MAX_PACKET_BYTES}",
         f"password_file {layout.password_file}",
         f"acl_file {layout.acl_file}",
         "persistence true",
@@ -105,6 +115,9 @@ def render_mosquitto_conf(
         "# Plain MQTT: for Home Assistant and gateways on the local network.",
         f"listener {listeners.plain_port}{bind}",
         "protocol mqtt",
+        # A listener option in Mosquitto 2.1 (outside one it opens a default listener on
+        # 1883): the username is the client id, so no one takes over another's session.
+        "use_username_as_clientid true",
     ]
     if broker.tls:
         lines += [
@@ -112,6 +125,7 @@ def render_mosquitto_conf(
             "# MQTT over TLS (1.2 or newer) with Home Assistant's certificate from /ssl.",
             f"listener {listeners.tls_port}{bind}",
             "protocol mqtt",
+            "use_username_as_clientid true",
             f"certfile {layout.ssl_dir / broker.certfile}",
             f"keyfile {layout.ssl_dir / broker.keyfile}",
             "tls_version tlsv1.2",

@@ -29,6 +29,9 @@ from optimizer.site import FloatArray
 SLOT = timedelta(minutes=30)
 JST = ZoneInfo("Asia/Tokyo")
 _JEPX_PRICE_COLUMNS = ("エリアプライス東京", "システムプライス")
+# No real tariff comes near this (JEPX's record is ~250 JPY/kWh); a price of 1e300 is a
+# broken source, and the solver would plan on it as if it were real.
+MAX_ABS_PRICE_PER_KWH = 1e4
 
 
 class PriceError(ValueError):
@@ -75,9 +78,16 @@ def _price(text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise PriceError(f"{where}: price {text!r} is not a number") from None
+        raise PriceError(f"{where}: price {text[:40]!r} is not a number") from None
+    return plausible_price(value, where)
+
+
+def plausible_price(value: float, where: str) -> float:
+    """``value`` if it is a price a tariff can have; else PriceError naming ``where``."""
     if not math.isfinite(value):
-        raise PriceError(f"{where}: price {text!r} is not finite")
+        raise PriceError(f"{where}: price {value!r} is not finite")
+    if abs(value) > MAX_ABS_PRICE_PER_KWH:
+        raise PriceError(f"{where}: price {value:.6g} per kWh is beyond ±{MAX_ABS_PRICE_PER_KWH:g}")
     return value
 
 
@@ -185,6 +195,8 @@ class TouPrices:
     def __init__(self, periods: Sequence[TouPeriod], timezone: str) -> None:
         if not periods:
             raise PriceError("tariff.tou_periods: at least one period is required")
+        for index, period in enumerate(periods):
+            plausible_price(period.price, f"tariff.tou_periods[{index}]")
         self._periods = tuple(periods)
         self._zone = ZoneInfo(timezone)
 
@@ -246,8 +258,9 @@ class EntityPrices:
         try:
             current = float(state)
         except ValueError:
-            raise PriceError(f"tariff.entity_id: state {state!r} is not a price") from None
-        future = _attribute_prices(document.get("attributes"))
+            raise PriceError(f"tariff.entity_id: state {state[:40]!r} is not a price") from None
+        plausible_price(current, f"tariff.entity_id: {self._entity} state")
+        future = _attribute_prices(document.get("attributes"), self._entity)
         self._last = (current, future, f"{state}@{document.get('last_updated')}")
         return self._last
 
@@ -260,7 +273,7 @@ class EntityPrices:
         return (self._last or self.fetch())[2]
 
 
-def _attribute_prices(attributes: object) -> dict[datetime, float]:
+def _attribute_prices(attributes: object, entity: str) -> dict[datetime, float]:
     if not isinstance(attributes, dict):
         return {}
     items: list[object] = []
@@ -279,8 +292,8 @@ def _attribute_prices(attributes: object) -> dict[datetime, float]:
             moment = datetime.fromisoformat(start)
         except ValueError:
             continue
-        if moment.tzinfo is not None and math.isfinite(price):
-            result[moment] = float(price)
+        if moment.tzinfo is not None:
+            result[moment] = plausible_price(float(price), f"tariff.entity_id: {entity} {start}")
     return result
 
 

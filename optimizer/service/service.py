@@ -12,8 +12,14 @@ For each configured site it subscribes to ``dt/{site}/+/#`` (telemetry, alerts) 
 - when a site's telemetry stops it raises an alert (log + ``last_error``) and sends nothing
   built on stale data: the gateway keeps executing the last valid layers.
 
+Each site's round runs in a thread of its own and solves on a copy of the site's state
+without the service lock, so one site's long solve holds up neither the other sites nor
+the plan page, status, telemetry or the broker link. Readings a site cannot have made are
+refused and reported (:mod:`.telemetry_guard`).
+
 Time comes from an injectable clock, so tests and the demo run a day in seconds; the state
-of every site is saved to the state dir after each tick and restored at start.
+of every site is saved to the state dir every few minutes and restored at start (a damaged
+file is set aside and the site starts afresh).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from bess_dispatch_core.gateway.publish_handle import PublishOutcome
 from bess_dispatch_core.protocol import (
     DEFAULT_PROFILE,
     Command,
+    ErrorCode,
     Priority,
     ProtocolError,
     TelemetryFeedback,
@@ -46,6 +53,7 @@ from bess_dispatch_core.protocol import (
     parse_windowed_telemetry,
     telemetry_feedback_topic,
 )
+from bess_dispatch_core.protocol.telemetry import Unit
 from optimizer.addon.options import SiteSettings
 from optimizer.addon.service_config import ServiceConfig
 from optimizer.model import SolveError
@@ -56,6 +64,7 @@ from .prices import PriceError, PriceSource, price_source
 from .site_state import (
     COUNTERS,
     SLOT,
+    DamagedStateFileError,
     PastSlot,
     ResponseRecord,
     SiteState,
@@ -64,6 +73,7 @@ from .site_state import (
     slot_floor,
 )
 from .status import PlanPoint, SiteStatus
+from .telemetry_guard import MAX_FUTURE_SKEW, PhysicalLimits, reading_time_problem
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,6 +112,8 @@ class _SiteRuntime:
     attempts: dict[Priority, int] = field(default_factory=dict)
     known_prices: dict[datetime, float] = field(default_factory=dict)
     saved_at: datetime | None = None
+    rejected: int = 0  # readings refused since start (reported in last_error and the log)
+    round: threading.Thread | None = None  # the planning round running or last run
 
 
 def broker_settings(config: ServiceConfig) -> BrokerSettings:
@@ -146,15 +158,7 @@ class OptimizerService:
         self._lock = threading.RLock()
         self._sites: dict[str, _SiteRuntime] = {}
         for settings in config.options.sites:
-            state = SiteState(
-                settings.site_id,
-                config.timezone,
-                has_load=settings.has_load,
-                pv_system=settings.pv,
-            )
-            if load_state(config.state_dir, state):
-                _LOGGER.info("site %s: state restored from %s", settings.site_id, config.state_dir)
-            self._sites[settings.site_id] = _SiteRuntime(settings, state)
+            self._sites[settings.site_id] = _SiteRuntime(settings, self._restored(settings))
         self.started_at: datetime | None = None
         self.link = MqttLink(
             broker_settings(config),
@@ -167,6 +171,37 @@ class OptimizerService:
                 DEFAULT_PROFILE.filter(TopicKind.COMMAND_RESPONSE, site_id), self._on_message
             )
 
+    def _restored(self, settings: SiteSettings) -> SiteState:
+        """The site's state from its file; a fresh one, with the reason in ``last_error``,
+        when the file is damaged (it is set aside, never overwritten)."""
+        state = SiteState(
+            settings.site_id,
+            self.config.timezone,
+            has_load=settings.has_load,
+            pv_system=settings.pv,
+            limits=PhysicalLimits.of(settings),
+        )
+        now = self.clock()
+        try:
+            if load_state(self.config.state_dir, state, now=now):
+                _LOGGER.info(
+                    "site %s: state restored from %s", settings.site_id, self.config.state_dir
+                )
+        except DamagedStateFileError as error:
+            state.last_error = f"state file damaged: {error}"
+            _LOGGER.error("ALERT site %s: %s", settings.site_id, state.last_error)
+        # A reading stamped ahead of our clock (an older version took them) would keep the
+        # site fresh until then: forget such times, the next real reading sets them again.
+        horizon = now + MAX_FUTURE_SKEW
+        if state.last_telemetry is not None and state.last_telemetry > horizon:
+            state.last_telemetry = None
+        if state.soe_at is not None and state.soe_at > horizon:
+            state.soe_kwh, state.soe_at = None, None
+        # A counter stamped ahead would make every real reading look older than it.
+        state.counters = {m: (v, at) for m, (v, at) in state.counters.items() if at <= horizon}
+        state.slot_energy = {t: e for t, e in state.slot_energy.items() if t <= horizon}
+        return state
+
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         self.started_at = self.clock()
@@ -174,6 +209,8 @@ class OptimizerService:
 
     def stop(self) -> None:
         self.link.stop()
+        # A round still solving finishes on its own (within the solver's budget); its
+        # publish then fails quietly on the stopped link.
         with self._lock:
             for runtime in self._sites.values():
                 save_state(self.config.state_dir, runtime.state)
@@ -182,7 +219,7 @@ class OptimizerService:
         """Real-time loop for ``serve``: tick until ``stop`` is set."""
         while not stop.is_set():
             try:
-                self.tick()
+                self.tick(wait=False)
             except Exception:
                 _LOGGER.exception("planning round failed")
             stop.wait(interval_s)
@@ -198,8 +235,23 @@ class OptimizerService:
         if address.kind is TopicKind.COMMAND_RESPONSE:
             self._on_response(runtime, payload)
             return
+        if address.gateway_id != runtime.settings.gateway_id:
+            # The add-on's broker refuses such topics; another broker may not.
+            self._reject(
+                runtime,
+                topic,
+                ProtocolError(
+                    ErrorCode.FIELD_OUT_OF_RANGE,
+                    "",
+                    f"gateway {_echo(address.gateway_id)} is not site {address.site_id}'s gateway "
+                    f"({runtime.settings.gateway_id!r})",
+                ),
+            )
+            return
         errors: tuple[ProtocolError, ...] = ()
         message_id: str | None = None
+        refused: ProtocolError | None = None
+        now = self.clock()
         with self._lock:
             state = runtime.state
             match address.kind:
@@ -208,17 +260,24 @@ class OptimizerService:
                     errors, message_id = lifetime.errors, lifetime.message_id
                     if lifetime.value is not None:
                         value, at = lifetime.value.value, lifetime.value.measured_at
-                        if address.metric == SOE:
-                            state.observe_soe(value, at)
-                        elif address.metric in COUNTERS:
-                            state.observe_counter(str(address.metric), value, at)
-                        else:
-                            state.seen(at)
+                        refused = _time_refusal(at, now) or self._observe(
+                            state, str(address.metric), value, at
+                        )
                 case TopicKind.POWER:
                     power = parse_power_telemetry(payload)
                     errors, message_id = power.errors, power.message_id
                     if power.value is not None and address.metric == SOE:
-                        state.observe_soe(power.value.value, power.value.measured_at)
+                        reading = power.value
+                        refused = _time_refusal(reading.measured_at, now)
+                        if refused is None and reading.unit is not Unit.KWH:
+                            refused = ProtocolError(
+                                ErrorCode.FIELD_OUT_OF_RANGE,
+                                "measurement_value.unit",
+                                f"battery_soe is stored energy in kWh, not {reading.unit.value}",
+                            )
+                        refused = refused or self._observe(
+                            state, SOE, reading.value, reading.measured_at
+                        )
                 case TopicKind.WINDOWED:
                     windowed = parse_windowed_telemetry(payload, expected_window=address.window)
                     errors, message_id = windowed.errors, windowed.message_id
@@ -227,20 +286,77 @@ class OptimizerService:
                     errors, message_id = alert.errors, alert.message_id
                     if alert.value is not None and alert.value.active:
                         _LOGGER.warning(
-                            "site %s gateway alert %s: %s",
+                            "site %s gateway alert %s: %.500s",
                             address.site_id,
                             alert.value.code,
                             alert.value.message,
                         )
                 case _:
                     return
-            if state.last_error is not None and state.last_error.startswith(STALE_PREFIX):
+            back = (
+                refused is None
+                and state.last_telemetry is not None
+                and now - state.last_telemetry <= self.telemetry_timeout
+                and state.last_error is not None
+                and state.last_error.startswith(STALE_PREFIX)
+            )
+            if back:
                 _LOGGER.info("site %s: telemetry is back", address.site_id)
                 state.last_error = None
+        if refused is not None:
+            self._reject(runtime, topic, refused, message_id)
+            return
         if errors:
-            _LOGGER.warning("site %s: invalid telemetry on %s: %s", address.site_id, topic, errors)
+            _LOGGER.warning(
+                "site %s: invalid telemetry on %s: %.1000s", address.site_id, topic, errors
+            )
         if self.test_mode and message_id is not None and address.gateway_id is not None:
             self._feedback(address.site_id, address.gateway_id, message_id, errors)
+
+    @staticmethod
+    def _observe(state: SiteState, metric: str, value: float, at: datetime) -> ProtocolError | None:
+        """Hand a reading to the state; the refusal if the site's physics rule it out."""
+        if metric == SOE:
+            problem = state.observe_soe(value, at)
+        elif metric in COUNTERS:
+            problem = state.observe_counter(metric, value, at)
+        else:
+            state.seen(at)
+            problem = None
+        if problem is None:
+            return None
+        return ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "measurement_value.value", problem)
+
+    def _reject(
+        self,
+        runtime: _SiteRuntime,
+        topic: str,
+        refusal: ProtocolError,
+        message_id: str | None = None,
+    ) -> None:
+        """Report a refused reading: ``last_error``, the log, and the test broker's feedback.
+
+        The log names the first few and then every hundredth, so a flood stays readable.
+        """
+        site_id = runtime.settings.site_id
+        with self._lock:
+            runtime.rejected += 1
+            count = runtime.rejected
+            runtime.state.last_error = (
+                f"telemetry refused ({count} so far): {topic[:200]}: {refusal.message}"
+            )
+        if count <= 10 or count % 100 == 0:
+            _LOGGER.warning(
+                "ALERT site %s: reading refused (%d so far) on %.200s: %s",
+                site_id,
+                count,
+                topic,
+                refusal,
+            )
+        address = DEFAULT_PROFILE.parse(topic)
+        known_gateway = address is not None and address.gateway_id == runtime.settings.gateway_id
+        if self.test_mode and message_id is not None and known_gateway:
+            self._feedback(site_id, runtime.settings.gateway_id, message_id, (refusal,))
 
     def _feedback(
         self, site_id: str, gateway_id: str, message_id: str, errors: tuple[ProtocolError, ...]
@@ -297,17 +413,51 @@ class OptimizerService:
                 runtime.retry_at.pop(pending.priority, None)
 
     # --- planning ------------------------------------------------------------------------
-    def tick(self, now: datetime | None = None) -> None:
-        """Do whatever is due at ``now`` (default: the clock) for every site."""
+    def tick(self, now: datetime | None = None, *, wait: bool = True) -> None:
+        """Start whatever is due at ``now`` (default: the clock) for every site.
+
+        Each site's round runs in a thread of its own, so a slow or failing solve holds up
+        only its site, and no solve runs under the service lock (plan page, status,
+        telemetry go on). A site whose previous round is still running is skipped this time.
+        ``wait`` blocks until the rounds started here are done (tests, the demo); the
+        real-time loop does not wait.
+        """
         now = now or self.clock()
         if self.started_at is None:
             self.started_at = now
+        started: list[threading.Thread] = []
         for runtime in self._sites.values():
+            site_id = runtime.settings.site_id
+            if runtime.round is not None and runtime.round.is_alive():
+                _LOGGER.info("site %s: still planning, skipped this round", site_id)
+                continue
+            runtime.round = threading.Thread(
+                target=self._round, args=(runtime, now), name=f"bess-plan-{site_id}", daemon=True
+            )
+            runtime.round.start()
+            started.append(runtime.round)
+        if wait:
+            for thread in started:
+                thread.join()
+
+    def _round(self, runtime: _SiteRuntime, now: datetime) -> None:
+        """One site's round; whatever goes wrong stays with this site and is reported."""
+        site_id = runtime.settings.site_id
+        try:
+            self._tick_site(runtime, now)
+        except Exception as error:
             with self._lock:
-                self._tick_site(runtime, now)
+                runtime.state.last_error = f"planning round failed: {error}"[:1000]
+            _LOGGER.exception("ALERT site %s: planning round failed", site_id)
+        try:
+            with self._lock:
                 if runtime.saved_at is None or now - runtime.saved_at >= STATE_SAVE_EVERY:
                     save_state(self.config.state_dir, runtime.state)
                     runtime.saved_at = now
+        except OSError as error:
+            with self._lock:
+                runtime.state.last_error = f"state not saved: {error}"
+            _LOGGER.error("ALERT site %s: state not saved: %s", site_id, error)
 
     def _stale(self, runtime: _SiteRuntime, now: datetime) -> bool:
         state = runtime.state
@@ -346,27 +496,35 @@ class OptimizerService:
         return due
 
     def _tick_site(self, runtime: _SiteRuntime, now: datetime) -> None:
-        state = runtime.state
-        state.close_slots()
-        due = self._due(runtime, now)
-        if self._stale(runtime, now):
-            due &= {Priority.FALLBACK}  # p0 needs no telemetry: it is the safety net
-        else:
-            due |= self._changes(runtime, now)
-        if due - {Priority.FALLBACK} and not self._replan(runtime, now):
+        try:
+            price_version: str | PriceError = self.prices.version()  # may read a URL: no lock
+        except PriceError as error:
+            price_version = error
+        with self._lock:
+            state = runtime.state
+            state.close_slots(now)
+            due = self._due(runtime, now)
+            if self._stale(runtime, now):
+                due &= {Priority.FALLBACK}  # p0 needs no telemetry: it is the safety net
+            else:
+                due |= self._changes(runtime, now, price_version)
+            # The planner gets a copy: telemetry goes on changing the state while it solves.
+            inputs = state.planning_copy() if due - {Priority.FALLBACK} else None
+        if inputs is not None and not self._replan(runtime, inputs, now):
             due &= {Priority.FALLBACK}
-        if not self.link.connected:
-            return  # still due: sent on the first tick after the reconnection
-        for priority in sorted(due):
-            self._publish(runtime, priority, now)
+        with self._lock:
+            if not self.link.connected:
+                return  # still due: sent on the first tick after the reconnection
+            for priority in sorted(due):
+                self._publish(runtime, priority, now)
 
-    def _changes(self, runtime: _SiteRuntime, now: datetime) -> set[Priority]:
+    def _changes(
+        self, runtime: _SiteRuntime, now: datetime, version: str | PriceError
+    ) -> set[Priority]:
         """Layers to re-send because the world moved: new prices, SoE far from the plan."""
         changed: set[Priority] = set()
-        try:
-            version = self.prices.version()
-        except PriceError as error:
-            runtime.state.last_error = str(error)
+        if isinstance(version, PriceError):
+            runtime.state.last_error = str(version)
             return changed
         if runtime.price_version is not None and version != runtime.price_version:
             _LOGGER.info("site %s: new prices, re-planning", runtime.settings.site_id)
@@ -386,16 +544,22 @@ class OptimizerService:
                 changed.add(Priority.INTRADAY)
         return changed
 
-    def _replan(self, runtime: _SiteRuntime, now: datetime) -> bool:
+    def _replan(self, runtime: _SiteRuntime, inputs: SiteState, now: datetime) -> bool:
+        """Plan from ``inputs`` without the lock; then, under it, make the plan current."""
         try:
-            plan = make_plan(runtime.settings, runtime.state, self.prices, self.export_price, now)
+            plan = make_plan(runtime.settings, inputs, self.prices, self.export_price, now)
         except (InputError, PriceError, SolveError, ValueError) as error:
-            runtime.state.last_error = f"planning failed: {error}"
-            _LOGGER.error("site %s: %s", runtime.settings.site_id, runtime.state.last_error)
+            with self._lock:
+                runtime.state.last_error = f"planning failed: {error}"
+            _LOGGER.error("site %s: planning failed: %s", runtime.settings.site_id, error)
             return False
+        with self._lock:
+            return self._install(runtime, plan)
+
+    def _install(self, runtime: _SiteRuntime, plan: SitePlan) -> bool:
         runtime.plan = plan
         if runtime.state.last_error is not None and runtime.state.last_error.startswith(
-            "planning failed"
+            ("planning failed", "planning round failed", "state file damaged")
         ):
             runtime.state.last_error = None
         for start, price in zip(plan.slot_starts, plan.prices, strict=True):
@@ -525,6 +689,21 @@ class OptimizerService:
 
     def current_plan(self, site_id: str) -> SitePlan | None:
         return self._sites[site_id].plan
+
+
+def _echo(text: str | None, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut: peers choose ids and topics of any length."""
+    text = text or ""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} chars)"
+
+
+def _time_refusal(at: datetime, now: datetime) -> ProtocolError | None:
+    problem = reading_time_problem(at, now)
+    return (
+        None
+        if problem is None
+        else ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, "measured_at", problem)
+    )
 
 
 def _older(moment: datetime | None, now: datetime, age: timedelta) -> bool:

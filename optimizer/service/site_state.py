@@ -16,6 +16,7 @@ not used for the load forecast.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections import deque
@@ -30,18 +31,25 @@ import numpy as np
 from optimizer.addon.options import PvSystem
 from optimizer.forecast.load import SmoothedProfile
 
+from . import state_fields as fields
+from . import telemetry_guard
 from .site_forecast import HISTORY_DAYS, forecast_site
+from .telemetry_guard import MAX_READING_AGE, PhysicalLimits
 
 SLOT = timedelta(minutes=30)
 SLOTS_PER_DAY = 48
-PV = "solar_net_generation_ac"
-IMPORT = "meter_import_ac"
-EXPORT = "meter_export_ac"
-CHARGE = "battery_charge_ac"
-DISCHARGE = "battery_discharge_ac"
+PV = telemetry_guard.PV
+IMPORT = telemetry_guard.IMPORT
+EXPORT = telemetry_guard.EXPORT
+CHARGE = telemetry_guard.CHARGE
+DISCHARGE = telemetry_guard.DISCHARGE
 COUNTERS = (PV, IMPORT, EXPORT, CHARGE, DISCHARGE)
 HISTORY_SLOTS = 2 * SLOTS_PER_DAY  # past slots the plan page shows
 _RESPONSES_KEPT = 20
+# What a file this code wrote can hold: readings older than MAX_READING_AGE are refused and
+# their open slots dropped; measured slots are kept for HISTORY_DAYS (+1 while closing).
+MAX_OPEN_SLOTS = int((MAX_READING_AGE + timedelta(days=1)) / SLOT)
+MAX_MEASURED_SLOTS = (HISTORY_DAYS + 2) * SLOTS_PER_DAY
 _FORMAT = 1
 
 
@@ -81,8 +89,11 @@ class SiteState:
         initial_load_kw: float = 0.5,
         has_load: bool = True,
         pv_system: PvSystem | None = None,
+        *,
+        limits: PhysicalLimits | None = None,
     ) -> None:
         self.site_id = site_id
+        self.limits = limits  # None: readings are not checked against the site's physics
         self.zone = ZoneInfo(timezone)
         self.has_load = has_load
         self.pv_system = pv_system
@@ -91,6 +102,9 @@ class SiteState:
         self.last_telemetry: datetime | None = None
         self.counters: dict[str, tuple[float, datetime]] = {}  # metric -> last reading
         self.slot_energy: dict[datetime, dict[str, float]] = {}  # open slots, kWh per metric
+        # A counter reading refused as an impossible jump: if the next one continues from it,
+        # the counter was re-based (a replaced meter) and is followed from there.
+        self.jump_candidates: dict[str, tuple[float, datetime]] = {}
         self.load_profile = SmoothedProfile(initial_load_kw if has_load else 0.0)
         self.pv_profile = SmoothedProfile(0.0, alpha=0.5)  # weather changes: recent days weigh
         # Every closed slot of the last HISTORY_DAYS, oldest first: what the forecasts learn
@@ -102,24 +116,41 @@ class SiteState:
         self.last_error: str | None = None
 
     # --- telemetry -----------------------------------------------------------------------
-    def observe_soe(self, soe_kwh: float, at: datetime) -> None:
+    def observe_soe(self, soe_kwh: float, at: datetime) -> str | None:
+        """Take a SoE reading; returns why it is refused (outside the battery), else None."""
+        problem = None if self.limits is None else self.limits.soe_problem(soe_kwh)
+        if problem is not None:
+            return problem
         if self.soe_at is None or at >= self.soe_at:
             self.soe_kwh, self.soe_at = soe_kwh, at
         self.seen(at)
+        return None
 
-    def observe_counter(self, metric: str, lifetime_kwh: float, at: datetime) -> None:
-        """A lifetime reading; its increase since the previous one goes to the slots."""
-        self.seen(at)
+    def observe_counter(self, metric: str, lifetime_kwh: float, at: datetime) -> str | None:
+        """A lifetime reading; its increase since the previous one goes to the slots.
+
+        Returns why it is refused (a rise the site cannot produce), else None.
+        """
         previous = self.counters.get(metric)
         if previous is not None and at <= previous[1]:
-            return  # older or repeated reading
+            self.seen(at)
+            return None  # older or repeated reading
+        problem = self._jump_problem(metric, previous, lifetime_kwh, at)
+        if problem is not None:
+            candidate = self.jump_candidates.get(metric)
+            self.jump_candidates[metric] = (lifetime_kwh, at)
+            if candidate is None or self._jump_problem(metric, candidate, lifetime_kwh, at):
+                return problem
+            previous = None  # re-based: continues from the refused reading; gap unknown
+        self.jump_candidates.pop(metric, None)
+        self.seen(at)
         self.counters[metric] = (lifetime_kwh, at)
         if previous is None:
-            return
+            return None
         value0, at0 = previous
         delta = lifetime_kwh - value0
-        if delta < 0:
-            return  # the gateway's counter restarted: this interval's energy is unknown
+        if delta < 0 or at - at0 > MAX_READING_AGE:
+            return None  # a restarted counter, or a gap too long to spread: energy unknown
         span = (at - at0).total_seconds()
         start = slot_floor(at0)
         while start < at:
@@ -129,13 +160,30 @@ class SiteState:
                 slot = self.slot_energy.setdefault(start, {})
                 slot[metric] = slot.get(metric, 0.0) + delta * overlap / span
             start = end
+        return None
+
+    def _jump_problem(
+        self, metric: str, previous: tuple[float, datetime] | None, value: float, at: datetime
+    ) -> str | None:
+        if self.limits is None or previous is None or value < previous[0]:
+            return None  # a first reading or a restart says nothing about the rate
+        hours = (at - previous[1]).total_seconds() / 3600
+        return self.limits.jump_problem(metric, value - previous[0], hours)
 
     def seen(self, at: datetime) -> None:
         if self.last_telemetry is None or at > self.last_telemetry:
             self.last_telemetry = at
 
-    def close_slots(self) -> list[PastSlot]:
-        """Derive PV and load of every slot all counters have passed; feed the profiles."""
+    def close_slots(self, now: datetime | None = None) -> list[PastSlot]:
+        """Derive PV and load of every slot all counters have passed; feed the profiles.
+
+        Open slots older than MAX_READING_AGE before ``now`` are dropped: a counter silent
+        that long cannot complete them (its next rise is not spread so far back).
+        """
+        if now is not None:
+            oldest_open = now - MAX_READING_AGE
+            for start in [start for start in self.slot_energy if start < oldest_open]:
+                del self.slot_energy[start]
         if not self.counters:
             return []
         reached = min(at for _value, at in self.counters.values())
@@ -166,6 +214,15 @@ class SiteState:
             for start in [start for start in self.measured if start < oldest]:
                 del self.measured[start]
         return closed
+
+    def planning_copy(self) -> SiteState:
+        """What the planner reads (SoE, measured slots, profiles), detached from this state
+        so telemetry can go on while a solve runs off the service lock."""
+        planning = copy.copy(self)
+        planning.measured = dict(self.measured)
+        planning.load_profile = copy.deepcopy(self.load_profile)
+        planning.pv_profile = copy.deepcopy(self.pv_profile)
+        return planning
 
     @property
     def history(self) -> list[PastSlot]:
@@ -228,38 +285,106 @@ class SiteState:
             "last_error": self.last_error,
         }
 
-    def restore(self, data: dict[str, Any]) -> None:
-        """Continue from :meth:`to_dict`; ValueError names what is malformed."""
-        if data.get("format") != _FORMAT or data.get("site_id") != self.site_id:
-            raise ValueError(f"state of {self.site_id}: not a format {_FORMAT} state of this site")
-
-        def when(text: object) -> datetime | None:
-            return None if text is None else datetime.fromisoformat(str(text))
-
-        self.soe_kwh = data.get("soe_kwh")
-        self.soe_at = when(data.get("soe_at"))
-        self.last_telemetry = when(data.get("last_telemetry"))
-        self.counters = {
-            m: (float(v), datetime.fromisoformat(at)) for m, (v, at) in data["counters"].items()
-        }
-        self.slot_energy = {
-            datetime.fromisoformat(s): {k: float(x) for k, x in e.items()}
-            for s, e in data["slot_energy"].items()
-        }
-        self.load_profile.profile[:, :] = np.asarray(data["load_profile"], dtype=np.float64)
-        self.pv_profile.profile[:, :] = np.asarray(data["pv_profile"], dtype=np.float64)
-        self.measured = {}
-        for start, pv, load, battery, soe in data["history"]:
-            moment = datetime.fromisoformat(start)
-            self.measured[moment] = PastSlot(moment, pv, load, battery, soe)
-        self.responses.clear()
-        for command_id, accepted, errors, at in data["responses"]:
-            self.responses.append(
-                ResponseRecord(command_id, bool(accepted), str(errors), datetime.fromisoformat(at))
+    def restore(self, data: object) -> None:
+        """Continue from :meth:`to_dict`; StateFieldError names what is malformed, and then
+        nothing of this state has changed."""
+        top = fields.mapping(data, "state")
+        if top.get("format") != _FORMAT or top.get("site_id") != self.site_id:
+            raise fields.StateFieldError(
+                f"state of {self.site_id}: not a format {_FORMAT} state of this site"
             )
-        self.layers.update(data["layers"])
-        self.layers_sent_at.update({k: when(v) for k, v in data["layers_sent_at"].items()})
-        self.last_error = data.get("last_error")
+
+        def get(key: str) -> object:
+            if key not in top:
+                raise fields.StateFieldError(f"{key}: missing")
+            return top[key]
+
+        counters: dict[str, tuple[float, datetime]] = {}
+        for metric, reading in fields.mapping(get("counters"), "counters").items():
+            where = f"counters.{metric}"
+            value, at = fields.sequence(reading, where, length=2)
+            counters[metric] = (fields.number(value, where), fields.moment(at, where))
+        slot_energy: dict[datetime, dict[str, float]] = {}
+        for start, energy in fields.mapping(get("slot_energy"), "slot_energy").items():
+            where = f"slot_energy.{start}"
+            slot_energy[fields.moment(start, where)] = {
+                metric: fields.number(kwh, f"{where}.{metric}")
+                for metric, kwh in fields.mapping(energy, where).items()
+            }
+        if len(slot_energy) > MAX_OPEN_SLOTS:
+            raise fields.StateFieldError(
+                f"slot_energy: {len(slot_energy)} open slots, at most {MAX_OPEN_SLOTS}"
+            )
+        profiles = {key: _profile(get(key), key) for key in ("load_profile", "pv_profile")}
+        history = fields.sequence(get("history"), "history")
+        if len(history) > MAX_MEASURED_SLOTS:
+            raise fields.StateFieldError(
+                f"history: {len(history)} slots, at most {MAX_MEASURED_SLOTS}"
+            )
+        measured: dict[datetime, PastSlot] = {}
+        for index, row in enumerate(history):
+            where = f"history[{index}]"
+            begin, pv, load, battery, soe = fields.sequence(row, where, length=5)
+            moment = fields.moment(begin, where)
+            measured[moment] = PastSlot(
+                moment,
+                fields.number(pv, f"{where}.pv_kw"),
+                fields.optional_number(load, f"{where}.load_kw"),
+                fields.number(battery, f"{where}.battery_kw"),
+                fields.optional_number(soe, f"{where}.soe_kwh"),
+            )
+        responses: list[ResponseRecord] = []
+        for index, row in enumerate(fields.sequence(get("responses"), "responses")):
+            where = f"responses[{index}]"
+            command_id, accepted, errors, at = fields.sequence(row, where, length=4)
+            if not isinstance(accepted, bool):
+                raise fields.StateFieldError(f"{where}.accepted: expected true or false")
+            responses.append(
+                ResponseRecord(
+                    fields.optional_text(command_id, f"{where}.command_id"),
+                    accepted,
+                    fields.text(errors, f"{where}.errors"),
+                    fields.moment(at, f"{where}.at"),
+                )
+            )
+        layers = {
+            name: fields.optional_text(command_id, f"layers.{name}")
+            for name, command_id in fields.mapping(get("layers"), "layers").items()
+            if name in self.layers
+        }
+        layers_sent_at = {
+            name: fields.optional_moment(at, f"layers_sent_at.{name}")
+            for name, at in fields.mapping(get("layers_sent_at"), "layers_sent_at").items()
+            if name in self.layers_sent_at
+        }
+        soe_kwh = fields.optional_number(top.get("soe_kwh"), "soe_kwh")
+        soe_at = fields.optional_moment(top.get("soe_at"), "soe_at")
+        last_telemetry = fields.optional_moment(top.get("last_telemetry"), "last_telemetry")
+        last_error = fields.optional_text(top.get("last_error"), "last_error")
+
+        # Everything read: only now does the state change.
+        self.soe_kwh, self.soe_at, self.last_telemetry = soe_kwh, soe_at, last_telemetry
+        self.counters = counters
+        self.slot_energy = slot_energy
+        self.load_profile.profile[:, :] = profiles["load_profile"]
+        self.pv_profile.profile[:, :] = profiles["pv_profile"]
+        self.measured = measured
+        self.responses.clear()
+        self.responses.extend(responses)
+        self.layers.update(layers)
+        self.layers_sent_at.update(layers_sent_at)
+        self.last_error = last_error
+
+
+def _profile(value: object, field: str) -> np.ndarray[Any, Any]:
+    rows = fields.sequence(value, field, length=2)
+    table = [
+        [fields.number(x, f"{field}[{r}]") for x in fields.sequence(row, f"{field}[{r}]")]
+        for r, row in enumerate(rows)
+    ]
+    if any(len(row) != SLOTS_PER_DAY for row in table):
+        raise fields.StateFieldError(f"{field}: expected 2 rows of {SLOTS_PER_DAY} numbers")
+    return np.asarray(table, dtype=np.float64)
 
 
 def state_path(state_dir: Path, site_id: str) -> Path:
@@ -275,13 +400,34 @@ def save_state(state_dir: Path, state: SiteState) -> None:
     os.replace(temporary, path)
 
 
-def load_state(state_dir: Path, state: SiteState) -> bool:
-    """Restore ``state`` from its file; False when there is none."""
+class DamagedStateFileError(ValueError):
+    """The state file could not be read; it was moved to ``set_aside`` (None: could not)."""
+
+    def __init__(self, path: Path, reason: str, set_aside: Path | None) -> None:
+        where = f"set aside as {set_aside.name}" if set_aside else "could not be set aside"
+        super().__init__(f"{path}: {reason} ({where}); starting this site afresh")
+        self.set_aside = set_aside
+
+
+def load_state(state_dir: Path, state: SiteState, *, now: datetime | None = None) -> bool:
+    """Restore ``state`` from its file; False when there is none.
+
+    A file that cannot be read whole (not JSON, truncated, empty, wrong shape or types) is
+    renamed to ``site-<id>.json.damaged-<time>`` so nothing is lost and the next save does
+    not overwrite it, and :class:`DamagedStateFileError` is raised; ``state`` is then unchanged.
+    """
     path = state_path(state_dir, state.site_id)
     if not path.is_file():
         return False
     try:
         state.restore(json.loads(path.read_text(encoding="utf-8")))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path}: {error}") from error
+    except (OSError, ValueError, RecursionError) as error:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        aside: Path | None = path.with_name(f"{path.name}.damaged-{stamp}")
+        try:
+            os.replace(path, aside)  # type: ignore[arg-type]
+        except OSError:
+            aside = None
+        reason = str(error)[:300]  # a huge damaged value is not echoed whole
+        raise DamagedStateFileError(path, reason, aside) from error
     return True

@@ -117,3 +117,15 @@ def test_entity_prices_through_the_home_assistant_api(
     missing = EntityPrices(HomeAssistantApi(url, "SUPERVISOR_TOKEN"), "sensor.nothing")
     with pytest.raises(PriceError, match=r"tariff.entity_id: sensor.nothing cannot be read"):
         missing.prices(moments)
+
+
+@pytest.mark.parametrize("price", ["1e300", "-20000", "inf", "nan"])
+def test_an_absurd_price_is_refused_naming_the_line(price: str) -> None:
+    text = f"2026-11-21T00:00:00+09:00,20\n2026-11-21T00:30:00+09:00,{price}\n"
+    with pytest.raises(PriceError, match=r"prices.csv line 2: price .*(not finite|beyond)"):
+        parse_timestamp_price_csv(text, "prices.csv")
+
+
+def test_an_absurd_time_of_use_price_is_refused() -> None:
+    with pytest.raises(PriceError, match=r"tariff.tou_periods\[0\]: price 1e\+300"):
+        TouPrices([TouPeriod(0, 1440, 1e300)], "Asia/Tokyo")
