@@ -170,7 +170,7 @@ class SiteRuntime(UpdateListeners):
     async def async_handle_command_payload(self, payload: bytes | str) -> CommandResponse:
         """A ``cmd/`` message: validate, take or reject, answer, re-evaluate.
 
-        Validating and indexing run in the executor (a 1 MiB command takes a tenth of a
+        Validating and indexing run in the executor (a year-long command takes about a
         second); only the quick merge into the book runs on the event loop. The lock keeps
         commands in their order of arrival.
         """

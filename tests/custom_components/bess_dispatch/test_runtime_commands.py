@@ -118,7 +118,7 @@ async def test_the_largest_command_is_validated_off_the_event_loop(
     limited_optimizer: OptimizerClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A command near the packet limit (about 10,000 entries) is read in the executor."""
+    """A year-long p0 (17,520 entries, about 1.8 MB) is read in the executor."""
     entry = await setup_site(hass, limited_broker)
     await wait_for(hass, lambda: entry.runtime_data.runtime.link_status.connected)
     threads: list[threading.Thread] = []
@@ -138,12 +138,9 @@ async def test_the_largest_command_is_validated_off_the_event_loop(
         end = slot + timedelta(minutes=30)
         return {"start": format_datetime(slot), "end": format_datetime(end), "power_kw": -1.25}
 
-    # Every entry encodes to the same length (fixed-width timestamps).
-    room = MAX_PAYLOAD_BYTES - len(json.dumps(document)) - 100
-    count = room // (len(json.dumps(schedule_entry(0))) + 2)
-    document["schedule"] = [schedule_entry(index) for index in range(count)]
-    assert MAX_PAYLOAD_BYTES - 1000 < len(json.dumps(document)) <= MAX_PAYLOAD_BYTES
-    assert count > 9_000
+    # A year of half hours: the largest schedule an optimizer sends as one p0.
+    document["schedule"] = [schedule_entry(index) for index in range(365 * 48)]
+    assert 1_500_000 < len(json.dumps(document)) <= MAX_PAYLOAD_BYTES
     response = await answer_to(limited_optimizer, document)
     assert response["status"] == "accepted"
     assert threads

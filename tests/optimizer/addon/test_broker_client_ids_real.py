@@ -18,6 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.protocol.limits import MAX_PACKET_BYTES
 from bess_dispatch_core.protocol.topics import command_topic, lifetime_topic
 from optimizer.addon.service_config import CLIENT_ID
 from tests.optimizer.addon.test_broker_acl_real import HOST, TIMEOUT_S, RunningBroker, Session
@@ -159,7 +160,9 @@ def test_a_packet_above_the_protocol_limit_ends_only_its_senders_connection(
     gateway = _login(generated_broker, "gw", "A.gw")
     try:
         assert optimizer.subscribe("dt/A/#") == 1
-        gateway.client.publish(lifetime_topic("A", "gw", "pv"), b"x" * (1_048_576 + 1), qos=1)
+        gateway.client.publish(
+            lifetime_topic("A", "gw", "pv"), b"x" * (MAX_PACKET_BYTES + 1), qos=1
+        )
         assert gateway.disconnects.get(timeout=TIMEOUT_S)
         assert optimizer.messages.empty()
         assert optimizer.client.is_connected()

@@ -34,7 +34,7 @@ def test_conf_with_tls_listener() -> None:
         "user mosquitto\n"
         "per_listener_settings false\n"
         "allow_anonymous false\n"
-        "max_packet_size 1048576\n"
+        "max_packet_size 4194304\n"
         "password_file /run/bess_dispatch/mosquitto/passwd\n"
         "acl_file /run/bess_dispatch/mosquitto/acl\n"
         "persistence true\n"

@@ -15,8 +15,8 @@ from .timeformat import format_datetime
 from .wire import encode
 
 MAX_POWER_KW = 100_000.0  # beyond any site this protocol serves: a unit mix-up (W as kW)
-# A 1-year half-hour schedule (17,520) fits; more entries than this never fit in one broker
-# packet (limits.MAX_PACKET_BYTES) anyway, at 50 bytes or more each.
+# A 1-year half-hour schedule (17,520 entries, about 1.8 MB) fits, as it does in one broker
+# packet (limits.MAX_PACKET_BYTES); this bounds the work a command can cause.
 MAX_SCHEDULE_ENTRIES = 21_000
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-# The broker's max_packet_size (the whole MQTT packet, header and topic included).
-MAX_PACKET_BYTES = 1_048_576
+# The broker's max_packet_size (the whole MQTT packet, header and topic included): room for a
+# year of half-hour entries (17,520, about 1.8 MB of JSON) with margin, small enough that one
+# hostile packet cannot make the broker or a peer buffer much.
+MAX_PACKET_BYTES = 4_194_304
 # Room for the fixed header, the topic (ids are at most 200 characters) and MQTT 5 properties.
 PACKET_HEADROOM_BYTES = 4_096
 # The largest payload a command or an answer may carry.
