@@ -68,12 +68,25 @@ class GeneratedFiles:
 
 
 def generate(options_path: Path, environment: AddonEnvironment) -> GeneratedFiles:
-    """Read and validate ``options_path``, then write the services' files."""
+    """Read and validate ``options_path``, then write the services' files.
+
+    All or nothing: when a write fails, the output folder is removed, so the broker never
+    starts from a configuration whose password file or ACL is missing (every file is
+    itself written atomically, see ``write_private_file``).
+    """
     options = load_options(options_path)
     env = environment
     if env.out_dir.exists():
         shutil.rmtree(env.out_dir)
     env.out_dir.mkdir(parents=True)
+    try:
+        return _write_files(options, env)
+    except BaseException:
+        shutil.rmtree(env.out_dir, ignore_errors=True)
+        raise
+
+
+def _write_files(options: AddonOptions, env: AddonEnvironment) -> GeneratedFiles:
     env.out_dir.chmod(0o755)  # the broker user must traverse it to reach its own folder
     optimizer_password: str | None = None
     mosquitto_config: Path | None = None
