@@ -11,6 +11,7 @@ Exit status 0 on success, 1 with a message naming the option on invalid input.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,11 @@ from optimizer.addon.credentials import CredentialsError
 from optimizer.addon.generate import DEFAULT_INGRESS_PORT, AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import PLAIN_PORT, TLS_PORT, Listeners
 from optimizer.addon.options import OptionsError
-from optimizer.addon.service_config import ServiceConfigError, SupervisorMqtt
+from optimizer.addon.service_config import (
+    INGRESS_PROXY_ADDRESS,
+    ServiceConfigError,
+    SupervisorMqtt,
+)
 from optimizer.addon.supervisor import SupervisorError, fetch_supervisor_info
 
 ENV_PREFIX = "BESS_MQTT_"
@@ -45,6 +50,13 @@ def supervisor_mqtt_from_env(environ: Mapping[str, str]) -> SupervisorMqtt | Non
     )
 
 
+def _address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from error
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m optimizer.addon")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--tls-port", type=int, default=TLS_PORT)
     gen.add_argument("--bind-address", default=None)
     gen.add_argument("--ssl-dir", type=Path, default=Path("/ssl"))
+    gen.add_argument(
+        "--ingress-proxy",
+        default=INGRESS_PROXY_ADDRESS,
+        type=_address,
+        help="the only client the plan page answers",
+    )
     gen.add_argument(
         "--supervisor", default=None, help="Supervisor API URL: ingress port, hostname, MQTT"
     )
@@ -90,6 +108,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 plain_port=args.listen_port, tls_port=args.tls_port, bind_address=args.bind_address
             ),
             ssl_dir=args.ssl_dir,
+            ingress_proxy=args.ingress_proxy,
         )
         generated = generate(args.options, environment)
     except (

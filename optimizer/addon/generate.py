@@ -17,6 +17,7 @@ from optimizer.addon.gateway_sheet import SHEET_FILE, render_gateway_sheet
 from optimizer.addon.mosquitto_config import Listeners, MosquittoLayout, write_mosquitto_files
 from optimizer.addon.options import AddonOptions, BrokerMode, load_options
 from optimizer.addon.service_config import (
+    INGRESS_PROXY_ADDRESS,
     SupervisorMqtt,
     build_service_config,
     write_service_config,
@@ -43,6 +44,7 @@ class AddonEnvironment:
     broker_user: str | None = None  # "mosquitto" in the add-on (owns the broker's files)
     listeners: Listeners = field(default_factory=Listeners)
     ssl_dir: Path = Path("/ssl")
+    ingress_proxy: str = INGRESS_PROXY_ADDRESS  # the only client the plan page answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def _write_files(options: AddonOptions, env: AddonEnvironment) -> GeneratedFiles
         timezone=env.timezone,
         state_dir=env.state_dir / OPTIMIZER_STATE_DIR,
         own_broker_port=env.listeners.plain_port,
+        ingress_proxy=env.ingress_proxy,
     )
     service_config = env.out_dir / SERVICE_CONFIG_FILE
     write_service_config(service_config, config)

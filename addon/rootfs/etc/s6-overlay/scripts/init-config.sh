@@ -7,8 +7,8 @@
 # hostname, MQTT service), so this script needs nothing but bash. When it fails
 # the add-on stops (the base image sets S6_BEHAVIOUR_IF_STAGE2_FAILS=2) and the
 # log names the option or the file at fault.
-# BESS_SUPERVISOR_URL and BESS_BROKER_PORT exist only for the CI replay of these
-# scripts (scripts/addon_live.sh); the Supervisor never sets them.
+# BESS_SUPERVISOR_URL, BESS_BROKER_PORT and BESS_INGRESS_PROXY exist only for the
+# CI replay of these scripts (scripts/addon_live.sh); the Supervisor never sets them.
 # ==============================================================================
 set -euo pipefail
 
@@ -20,6 +20,7 @@ if ! /opt/bess-dispatch/bin/python3 -m optimizer.addon generate \
     --addon-config /config \
     --supervisor "${BESS_SUPERVISOR_URL:-http://supervisor}" \
     --listen-port "${BESS_BROKER_PORT:-1883}" \
+    --ingress-proxy "${BESS_INGRESS_PROXY:-172.30.32.2}" \
     --timezone "${TZ:-UTC}" \
     --broker-user mosquitto; then
     echo "[bess_dispatch] Invalid configuration: fix the option named above and restart the add-on" >&2
