@@ -49,7 +49,7 @@ in_addon_root() {
         PIP_DEFAULT_TIMEOUT=180 \
         SUPERVISOR_TOKEN="${SUPERVISOR_TOKEN:-}" BESS_SUPERVISOR_URL="${BESS_SUPERVISOR_URL:-}" \
         BESS_BROKER_PORT="${BESS_BROKER_PORT:-}" BESS_INGRESS_PROXY="${BESS_INGRESS_PROXY:-}" STANDIN_PORT="${STANDIN_PORT:-}" \
-        INGRESS_PORT="${INGRESS_PORT:-}" \
+        INGRESS_PORT="${INGRESS_PORT:-}" RUN_INIT_ONLY="${RUN_INIT_ONLY:-}" \
         "$@"
     ' bash "$root" "$stage" "$data" "$config" "$@"
 }
@@ -147,6 +147,22 @@ addon_live_start() {
  "broker": {"mode": "own", "tls": false, "certfile": "fullchain.pem", "keyfile": "privkey.pem"},
  "log_level": "info", "test_mode": false}
 JSON
+  # Bad input first: init-config must refuse an invalid option, name its path, and leave no
+  # broker configuration behind (so s6 stops the add-on before Mosquitto could start).
+  local bad=$stage/bad-data output
+  mkdir -p "$bad"
+  sed 's/"min_soe_percent": 10/"min_soe_percent": -5/' "$data/options.json" > "$bad/options.json"
+  if output=$(RUN_INIT_ONLY=1 in_addon_root "$ADDON_ROOT" "$stage" "$bad" "$config" \
+      /bin/bash /tmp/bess-live/run.sh 2>&1); then
+    log "init-config accepted an invalid options.json:"; printf '%s\n' "$output" >&2; return 1
+  fi
+  if ! grep -q 'sites\[0\].min_soe_percent' <<< "$output" || grep -q 'mosquitto' <<< "$output"; then
+    log "init-config's refusal does not name the option, or left broker files:"
+    printf '%s\n' "$output" >&2
+    return 1
+  fi
+  log "init-config refuses an invalid option by its path: $(grep -o 'sites\[0\].min_soe_percent[^"]*' <<< "$output" | head -1)"
+
   log "starting the add-on's s6 scripts (log: $log_file)"
   IN_ADDON_EXEC=1 in_addon_root "$ADDON_ROOT" "$stage" "$data" "$config" \
     /bin/bash /tmp/bess-live/run.sh > "$log_file" 2>&1 &

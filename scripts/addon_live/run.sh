@@ -18,9 +18,20 @@ printf '#!/bin/sh\necho "[s6 stand-in] halt requested" >&2\ntouch /run/halt-requ
 chmod a+x /run/s6/basedir/bin/halt
 
 python3 /tmp/bess-live/supervisor_standin.py "$STANDIN_PORT" "$INGRESS_PORT" "$SUPERVISOR_TOKEN" &
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$STANDIN_PORT") 2>/dev/null && break
+    sleep 0.1
+done
 
-# init-config: the oneshot's `up` line, as s6-rc runs it.
-if ! $(<"$S6/init-config/up"); then
+# init-config: the oneshot's `up` line, as s6-rc runs it. RUN_INIT_ONLY: stop after it and
+# list what it left in /run/bess_dispatch (the bad-input check of scripts/addon_live.sh).
+$(<"$S6/init-config/up")
+code=$?
+if [[ -n "${RUN_INIT_ONLY:-}" ]]; then
+    ls /run/bess_dispatch 2>/dev/null
+    exit "$code"
+fi
+if ((code != 0)); then
     echo "[s6 stand-in] init-config failed: the add-on stops" >&2
     exit 1
 fi

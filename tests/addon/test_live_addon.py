@@ -139,3 +139,13 @@ async def test_gateway_receives_the_addons_schedules_and_the_plan_page_answers(
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def test_under_ci_a_missing_addon_fails_instead_of_skipping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BESS_LIVE_ADDON", raising=False)
+    monkeypatch.setenv("CI", "true")
+
+    with pytest.raises(pytest.fail.Exception, match="BESS_LIVE_ADDON is not set"):
+        live_addon()
