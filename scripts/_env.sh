@@ -127,7 +127,7 @@ in_root() {
         SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
         PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
         PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-}" HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-}" \
-        BESS_DATA="${BESS_DATA:-}" COLUMNS="${COLUMNS:-}" \
+        BESS_DATA="${BESS_DATA:-}" COLUMNS="${COLUMNS:-}" BESS_LIVE_ADDON="${BESS_LIVE_ADDON:-}" \
         /bin/bash -c "cd \"$repo\" 2>/dev/null || cd /; exec \"\$@\"" bash "$@"
     ' bash "$root" "$share" "$REPO" "$@"
 }

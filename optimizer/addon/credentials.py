@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -52,14 +53,27 @@ def _read_stored(path: Path) -> dict[str, str]:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by its owner only."""
+    """Write ``text`` to ``path`` atomically, readable by its owner only.
+
+    A reader (Mosquitto, a restart after a power cut) sees the old file or the whole new one,
+    never a part: the text goes to a temporary file in the same folder, is flushed to disk,
+    and only then renamed over ``path``. On failure the temporary file is removed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(temporary, 0o600)  # an older leftover may have kept looser bits
-    os.replace(temporary, path)
+    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
+        raise
 
 
 def broker_credentials(state_dir: Path, sites: Iterable[SiteSettings]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from optimizer.addon.gateway_sheet import SHEET_FILE, render_gateway_sheet
 from optimizer.addon.mosquitto_config import Listeners, MosquittoLayout, write_mosquitto_files
 from optimizer.addon.options import AddonOptions, BrokerMode, load_options
 from optimizer.addon.service_config import (
+    INGRESS_PROXY_ADDRESS,
     SupervisorMqtt,
     build_service_config,
     write_service_config,
@@ -43,6 +44,7 @@ class AddonEnvironment:
     broker_user: str | None = None  # "mosquitto" in the add-on (owns the broker's files)
     listeners: Listeners = field(default_factory=Listeners)
     ssl_dir: Path = Path("/ssl")
+    ingress_proxy: str = INGRESS_PROXY_ADDRESS  # the only client the plan page answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,25 @@ class GeneratedFiles:
 
 
 def generate(options_path: Path, environment: AddonEnvironment) -> GeneratedFiles:
-    """Read and validate ``options_path``, then write the services' files."""
+    """Read and validate ``options_path``, then write the services' files.
+
+    All or nothing: when a write fails, the output folder is removed, so the broker never
+    starts from a configuration whose password file or ACL is missing (every file is
+    itself written atomically, see ``write_private_file``).
+    """
     options = load_options(options_path)
     env = environment
     if env.out_dir.exists():
         shutil.rmtree(env.out_dir)
     env.out_dir.mkdir(parents=True)
+    try:
+        return _write_files(options, env)
+    except BaseException:
+        shutil.rmtree(env.out_dir, ignore_errors=True)
+        raise
+
+
+def _write_files(options: AddonOptions, env: AddonEnvironment) -> GeneratedFiles:
     env.out_dir.chmod(0o755)  # the broker user must traverse it to reach its own folder
     optimizer_password: str | None = None
     mosquitto_config: Path | None = None
@@ -121,6 +136,7 @@ def generate(options_path: Path, environment: AddonEnvironment) -> GeneratedFile
         timezone=env.timezone,
         state_dir=env.state_dir / OPTIMIZER_STATE_DIR,
         own_broker_port=env.listeners.plain_port,
+        ingress_proxy=env.ingress_proxy,
     )
     service_config = env.out_dir / SERVICE_CONFIG_FILE
     write_service_config(service_config, config)

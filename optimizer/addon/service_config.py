@@ -114,8 +114,13 @@ def build_service_config(
     timezone: str,
     state_dir: Path,
     own_broker_port: int = PLAIN_PORT,
+    ingress_proxy: str = INGRESS_PROXY_ADDRESS,
 ) -> ServiceConfig:
-    """The optimizer's configuration for ``options`` (see the module docstring)."""
+    """The optimizer's configuration for ``options`` (see the module docstring).
+
+    ``ingress_proxy`` is the one client the plan page answers: the Supervisor's ingress proxy
+    (CI's replay of the add-on moves it to a loopback address).
+    """
     if options.broker.mode is BrokerMode.OWN:
         if not optimizer_password:
             raise ServiceConfigError("mqtt.password: the own broker needs the optimizer password")
@@ -147,9 +152,7 @@ def build_service_config(
     return ServiceConfig(
         options=options,
         mqtt=mqtt,
-        web=WebSettings(
-            host="0.0.0.0", port=ingress_port, trusted_clients=(INGRESS_PROXY_ADDRESS,)
-        ),
+        web=WebSettings(host="0.0.0.0", port=ingress_port, trusted_clients=(ingress_proxy,)),
         home_assistant=HomeAssistantApi(api_url=HA_CORE_API_URL, token_env=SUPERVISOR_TOKEN_ENV),
         timezone=_check_timezone(timezone),
         state_dir=state_dir,

@@ -135,7 +135,7 @@ def parse_jepx_csv(text: str, name: str) -> PriceTable:
         try:
             day = date.fromisoformat(row[0].strip().replace("/", "-"))
             code = int(row[1])
-        except ValueError, IndexError:
+        except (ValueError, IndexError):
             raise PriceError(
                 f"{where}: 受渡日/時刻コード {row[:2]!r} are not a date and slot"
             ) from None

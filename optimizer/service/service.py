@@ -107,6 +107,10 @@ class _SiteRuntime:
     plan: SitePlan | None = None
     price_version: str | None = None
     p0_sent_this_run: bool = False
+    # Commands are not retained and gateways use clean sessions: a p0 sent before the site's
+    # gateway was heard from in this run may have reached nobody, so it goes again then.
+    gateway_heard_this_run: bool = False
+    p0_before_gateway: bool = False
     pending: dict[str, _Pending] = field(default_factory=dict)
     retry_at: dict[Priority, datetime] = field(default_factory=dict)
     attempts: dict[Priority, int] = field(default_factory=dict)
@@ -254,6 +258,7 @@ class OptimizerService:
         now = self.clock()
         with self._lock:
             state = runtime.state
+            runtime.gateway_heard_this_run = True
             match address.kind:
                 case TopicKind.LIFETIME:
                     lifetime = parse_lifetime_telemetry(payload)
@@ -477,6 +482,8 @@ class OptimizerService:
         due: set[Priority] = set()
         if not runtime.p0_sent_this_run or _older(sent["p0"], now, P0_EVERY):
             due.add(Priority.FALLBACK)
+        if runtime.p0_before_gateway and runtime.gateway_heard_this_run:
+            due.add(Priority.FALLBACK)
         six_hours = now.replace(minute=0, second=0, microsecond=0)
         six_hours -= timedelta(hours=six_hours.astimezone(state.zone).hour % 6)
         if sent["p1"] is None or sent["p1"] < six_hours:
@@ -589,6 +596,7 @@ class OptimizerService:
         state.layers_sent_at[name] = now
         if priority is Priority.FALLBACK:
             runtime.p0_sent_this_run = True
+            runtime.p0_before_gateway = not runtime.gateway_heard_this_run
         _LOGGER.info(
             "site %s: sent %s %s (%d entries)",
             state.site_id,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.addon.__main__ import main
+from optimizer.addon.credentials import write_private_file
 from optimizer.addon.password_hash import verify_password
 from optimizer.addon.service_config import load_service_config
 
@@ -133,3 +136,48 @@ def test_ha_mode_without_mosquitto_add_on_fails_clearly(
     assert run(tmp_path, "options_ha_entity.json", {}) == 1
 
     assert "install and start the Mosquitto broker add-on" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_no_half_written_broker_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(tmp_path, "options_own_two_sites.json") == 0
+    credentials = (tmp_path / "data" / "mqtt_credentials.json").read_text()
+    real_fsync = os.fsync
+    written: list[str] = []
+
+    def disk_full_on_the_acl(descriptor: int) -> None:
+        name = Path(f"/proc/self/fd/{descriptor}").readlink().name
+        written.append(name)
+        if name.startswith(".acl."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", disk_full_on_the_acl)
+
+    assert run(tmp_path, "options_own_two_sites.json") == 1
+
+    assert any(name.startswith(".passwd.") for name in written)  # passwd came first and was done
+    assert "acl: No space left on device" in capsys.readouterr().err
+    # All or nothing: no conf (so Mosquitto does not start), no passwd without its ACL, no
+    # temporary file; the stored passwords are untouched.
+    assert not (tmp_path / "run").exists()
+    assert (tmp_path / "data" / "mqtt_credentials.json").read_text() == credentials
+    assert [p.name for p in (tmp_path / "data").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_write_keeps_the_previous_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "passwd"
+    write_private_file(target, "old:line\n")
+
+    def fail(descriptor: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match=r"cannot write .*passwd: Input/output error"):
+        write_private_file(target, "new:line\n" * 1000)
+
+    assert target.read_text() == "old:line\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["passwd"]

@@ -98,7 +98,7 @@ class _RecordingSSLSocket(ssl.SSLSocket):
     def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
         try:
             return super().recv(buflen, flags)
-        except ssl.SSLWantReadError, ssl.SSLWantWriteError:
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
             raise
         except OSError as err:
             self.recv_error = err

@@ -82,7 +82,7 @@ def parse_duration(text: str) -> timedelta:
             minutes=int(parts["minutes"] or 0),
             microseconds=int(seconds * 1_000_000),
         )
-    except OverflowError, InvalidOperation, ValueError:
+    except (OverflowError, InvalidOperation, ValueError):
         raise ValueError(f"duration {text!r} is too long") from None
     if value > _MAX_DURATION:
         raise ValueError(f"duration {text!r} is too long")

@@ -1,32 +1,28 @@
-#!/usr/bin/with-contenv bashio
+#!/usr/bin/with-contenv bash
 # shellcheck shell=bash
 # ==============================================================================
 # s6 oneshot init-config: turns /data/options.json into the broker's and the
 # optimizer's files (python -m optimizer.addon generate). All the logic is in
-# Python and tested there; this script only gathers what bashio knows.
+# Python and tested there, including the Supervisor API calls (ingress port,
+# hostname, MQTT service), so this script needs nothing but bash. When it fails
+# the add-on stops (the base image sets S6_BEHAVIOUR_IF_STAGE2_FAILS=2) and the
+# log names the option or the file at fault.
+# BESS_SUPERVISOR_URL, BESS_BROKER_PORT and BESS_INGRESS_PROXY exist only for the
+# CI replay of these scripts (scripts/addon_live.sh); the Supervisor never sets them.
 # ==============================================================================
-set -e
+set -euo pipefail
 
-# Broker mode "ha": Home Assistant's Mosquitto add-on, as the Supervisor offers it.
-# Passed in the environment so the password stays out of the process list.
-if bashio::services.available "mqtt"; then
-    BESS_MQTT_HOST="$(bashio::services mqtt "host")"
-    BESS_MQTT_PORT="$(bashio::services mqtt "port")"
-    BESS_MQTT_USERNAME="$(bashio::services mqtt "username")"
-    BESS_MQTT_PASSWORD="$(bashio::services mqtt "password")"
-    BESS_MQTT_SSL="$(bashio::services mqtt "ssl")"
-    export BESS_MQTT_HOST BESS_MQTT_PORT BESS_MQTT_USERNAME BESS_MQTT_PASSWORD BESS_MQTT_SSL
-fi
-
-bashio::log.info "Generating the broker and optimizer configuration"
-if ! python3 -m optimizer.addon generate \
+echo "[bess_dispatch] Generating the broker and optimizer configuration"
+if ! /opt/bess-dispatch/bin/python3 -m optimizer.addon generate \
     --options /data/options.json \
     --state /data \
     --out /run/bess_dispatch \
     --addon-config /config \
-    --ingress-port "$(bashio::addon.ingress_port)" \
-    --hostname "$(bashio::addon.hostname)" \
+    --supervisor "${BESS_SUPERVISOR_URL:-http://supervisor}" \
+    --listen-port "${BESS_BROKER_PORT:-1883}" \
+    --ingress-proxy "${BESS_INGRESS_PROXY:-172.30.32.2}" \
     --timezone "${TZ:-UTC}" \
     --broker-user mosquitto; then
-    bashio::exit.nok "Invalid configuration: fix the option named above and restart the add-on"
+    echo "[bess_dispatch] Invalid configuration: fix the option named above and restart the add-on" >&2
+    exit 1
 fi
