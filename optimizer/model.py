@@ -187,7 +187,9 @@ def _build(site: Site, *, integer: bool) -> _Model:
     n_cont = block_count * n + len(softs)
     z_battery = n_cont + np.arange(battery_slots.shape[0])
     z_grid = n_cont + battery_slots.shape[0] + np.arange(grid_slots.shape[0])
-    z_pv = n_cont + battery_slots.shape[0] + grid_slots.shape[0] + np.arange(pv_first_slots.shape[0])
+    z_pv = (
+        n_cont + battery_slots.shape[0] + grid_slots.shape[0] + np.arange(pv_first_slots.shape[0])
+    )
     n_cols = n_cont + battery_slots.shape[0] + grid_slots.shape[0] + pv_first_slots.shape[0]
     col = {block: block * n + t for block in range(block_count)}
     unserved_cols = col[6] if unserved else t[:0]
@@ -279,7 +281,12 @@ def _build(site: Site, *, integer: bool) -> _Model:
     # Either/or links: flow <= M z, or flow <= M (1 - z).
     links = (
         (col[CH][battery_slots], z_battery, charge_cap[battery_slots], False),
-        (col[DIS][battery_slots], z_battery, np.full(battery_slots.shape[0], battery.discharge_max_kw), True),
+        (
+            col[DIS][battery_slots],
+            z_battery,
+            np.full(battery_slots.shape[0], battery.discharge_max_kw),
+            True,
+        ),
         (col[IMP][grid_slots], z_grid, import_cap[grid_slots], False),
         (col[EXP][grid_slots], z_grid, export_cap[grid_slots], True),
         (col[CH][pv_first_slots], z_pv, charge_cap[pv_first_slots], False),
@@ -355,7 +362,7 @@ def _run(model: _Model, *, time_limit: float | None, start: FloatArray | None = 
         integrality,
     )
     if start is not None and model.integer:
-        solution = highspy.HighsSolution()  # type: ignore[no-untyped-call]
+        solution = highspy.HighsSolution()
         solution.col_value = start.tolist()
         highs.setSolution(solution)
     highs.run()
@@ -607,7 +614,9 @@ def optimize(site: Site, *, budget_s: float | None = None, force_mip: bool = Fal
         lp = _run(model, time_limit=left())
         solved = time.perf_counter()
         if not lp.optimal or lp.x is None:
-            return _graded(_rule_plan(site, (built - started, solved - built)), PlanStatus.RULE, bound)
+            return _graded(
+                _rule_plan(site, (built - started, solved - built)), PlanStatus.RULE, bound
+            )
         bound = lp.bound
         plan = _plan(site, model, lp.x, "lp", (built - started, solved - built))
         if keeps_rules(site, plan):

@@ -44,7 +44,7 @@ def hard_site(rng: np.random.Generator, slots: int = 336) -> Site:
             charge_efficiency=1.0,
             discharge_efficiency=1.0,
             cycle_cost_per_kwh=0.081,
-            terminal_value_per_kwh=float(max(np.median(import_price), 0.0)),
+            terminal_value_per_kwh=max(float(np.median(import_price)), 0.0),
         ),
         grid=Grid(import_max_kw=100.0, export_max_kw=100.0),
         tariff=Tariff.of(import_price, export_price),
@@ -58,7 +58,7 @@ def random_site(rng: np.random.Generator, slots: int | None = None) -> Site:
     """Any kind of site, with negative prices in about a third of the draws."""
     n = int(rng.integers(4, 97)) if slots is None else slots
     slot_hours = float(rng.choice([0.25, 0.5, 1.0]))
-    topology = Topology(rng.choice([t.value for t in Topology]))
+    topology = list(Topology)[int(rng.integers(0, len(Topology)))]
     fip = topology is not Topology.STAND_ALONE and rng.random() < 0.25
     grid_charging = not fip and rng.random() < 0.6
     capacity = float(rng.choice([2.0, 5.0, 10.0, 13.5]))

@@ -30,7 +30,7 @@ class PlanStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A dispatch (see ``status``). Powers are slot averages in kW; SoE is at the END of each slot."""
+    """A dispatch (how good: ``status``). Powers are slot averages in kW; SoE at slot END."""
 
     charge_kw: FloatArray  # AC side for AC-link, DC side for DC-link
     discharge_kw: FloatArray

@@ -3,10 +3,10 @@
 The DP needs no LP solver. With charge and discharge exclusive, the SoE change of a slot fixes
 the battery flows, and the best grid/PV split follows in closed form, so the slot cost f_t of
 a SoE change is a known piecewise-linear function. Without grid charging, a charging slot
-uses PV for the load and the charge first, so the grid can then only take power. The total cost is piecewise linear in the
-SoE path, hence minimal at a vertex of the cells cut by the kinks of the f_t and the SoE
-bounds: every SoE of such a vertex is an anchor (initial SoE, a bound) plus or minus a chain
-of kink values. The DP runs over exactly those candidate values.
+uses PV for the load and the charge first, so the grid can then only take power. The total
+cost is piecewise linear in the SoE path, hence minimal at a vertex of the cells cut by the
+kinks of the f_t and the SoE bounds: every SoE of such a vertex is an anchor (initial SoE, a
+bound) plus or minus a chain of kink values. The DP runs over exactly those candidate values.
 """
 
 from dataclasses import dataclass
