@@ -353,7 +353,7 @@ class OptimizerService:
             due &= {Priority.FALLBACK}  # p0 needs no telemetry: it is the safety net
         else:
             due |= self._changes(runtime, now)
-        if due - {Priority.FALLBACK} and not self._replan(runtime, now):
+        if due - {Priority.FALLBACK} and not self._replan(runtime, now, due):
             due &= {Priority.FALLBACK}
         if not self.link.connected:
             return  # still due: sent on the first tick after the reconnection
@@ -386,9 +386,16 @@ class OptimizerService:
                 changed.add(Priority.INTRADAY)
         return changed
 
-    def _replan(self, runtime: _SiteRuntime, now: datetime) -> bool:
+    def _replan(self, runtime: _SiteRuntime, now: datetime, layers: set[Priority]) -> bool:
         try:
-            plan = make_plan(runtime.settings, runtime.state, self.prices, self.export_price, now)
+            plan = make_plan(
+                runtime.settings,
+                runtime.state,
+                self.prices,
+                self.export_price,
+                now,
+                layers=layers,
+            )
         except (InputError, PriceError, SolveError, ValueError) as error:
             runtime.state.last_error = f"planning failed: {error}"
             _LOGGER.error("site %s: %s", runtime.settings.site_id, runtime.state.last_error)
@@ -454,6 +461,7 @@ class OptimizerService:
                 last_plan_at=None if runtime.plan is None else runtime.plan.made_at,
                 layers=dict(state.layers),
                 last_error=state.last_error,
+                plan_quality=None if runtime.plan is None else runtime.plan.quality,
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:
