@@ -20,6 +20,7 @@ and the reference's own time. Progress lines go to stderr.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections import Counter
@@ -58,6 +59,10 @@ def percentiles(values: list[float]) -> str:
     return f"{p50:10.4g} {p99:10.4g} {max(finite):10.4g}"
 
 
+def _stop(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # HiGHS takes SIGINT for itself: SIGTERM prints what is done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=1000)
@@ -67,6 +72,7 @@ def main() -> None:
     parser.add_argument("--pulp-limit", type=float, default=10.0, help="seconds per PuLP solve")
     parser.add_argument("--reference-limit", type=float, default=60.0, help="seconds")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop)
     rng = np.random.default_rng(args.seed)
     rows: dict[float, list[Row]] = {budget: [] for budget in args.budgets}
     reference_times: dict[str, list[float]] = {"random": [], "hard": []}

@@ -539,6 +539,31 @@ def _start(site: Site, model: _Model, plan: Plan) -> FloatArray:
     return x
 
 
+def _polish(site: Site, relaxation: _Model, point: Plan, time_limit: float | None) -> Plan:
+    """The best dispatch with ``point``'s either/or choices: one more LP, every binary fixed.
+
+    Netting keeps the relaxation's SoE path, which was planned for profits only a fractional
+    binary allows; re-solving with the choices fixed re-plans the path for them.
+    """
+    if time_limit is not None and time_limit < _MIN_RUN_S:
+        return point
+    lower, upper = relaxation.col_lower.copy(), relaxation.col_upper.copy()
+    charging = point.discharge_kw[relaxation.battery_slots] <= _TOL_KW
+    importing = point.import_kw[relaxation.grid_slots] > _TOL_KW
+    from_pv = point.charge_kw[relaxation.pv_first_slots] > _TOL_KW
+    choice = np.concatenate([charging, importing, from_pv]).astype(np.float64)
+    lower[relaxation.binary] = choice
+    upper[relaxation.binary] = choice
+    fixed = replace(relaxation, col_lower=lower, col_upper=upper)
+    outcome = _run(fixed, time_limit=time_limit)
+    if not outcome.optimal or outcome.x is None:
+        return point
+    polished = _repair(site, _plan(site, fixed, outcome.x, "lp", (0.0, 0.0)))
+    if polished is None or polished.objective >= point.objective:
+        return point
+    return replace(polished, method="lp+polish")
+
+
 def _rule_plan(site: Site, seconds: tuple[float, float]) -> Plan:
     """What the battery does safely on its own (the self-consumption rule), as a plan."""
     n, dt = site.slots, site.slot_hours
@@ -579,13 +604,15 @@ def _rule_plan(site: Site, seconds: tuple[float, float]) -> Plan:
     )
 
 
-def _graded(plan: Plan, status: PlanStatus, bound: float) -> Plan:
-    """``plan`` with its status, the best lower bound known, and its gap to that bound."""
+def _graded(plan: Plan, status: PlanStatus, bound: float, started: float) -> Plan:
+    """``plan`` with its status, the best lower bound known, its gap to that bound, and the
+    whole call's wall time (build + solve seconds add up to it)."""
+    solve = max(time.perf_counter() - started - plan.build_seconds, 0.0)
     if not math.isfinite(bound):
-        return replace(plan, status=status, bound=None, gap=None)
+        return replace(plan, status=status, bound=None, gap=None, solve_seconds=solve)
     bound = min(bound, plan.objective)
     gap = (plan.objective - bound) / max(abs(plan.objective), 1.0)
-    return replace(plan, status=status, bound=bound, gap=gap)
+    return replace(plan, status=status, bound=bound, gap=gap, solve_seconds=solve)
 
 
 def optimize(site: Site, *, budget_s: float | None = None, force_mip: bool = False) -> Plan:
@@ -615,18 +642,20 @@ def optimize(site: Site, *, budget_s: float | None = None, force_mip: bool = Fal
         solved = time.perf_counter()
         if not lp.optimal or lp.x is None:
             return _graded(
-                _rule_plan(site, (built - started, solved - built)), PlanStatus.RULE, bound
+                _rule_plan(site, (built - started, solved - built)), PlanStatus.RULE, bound, started
             )
         bound = lp.bound
         plan = _plan(site, model, lp.x, "lp", (built - started, solved - built))
         if keeps_rules(site, plan):
             # The relaxation's optimum keeps every rule: MILP-feasible, hence optimal.
-            return _graded(plan, PlanStatus.OPTIMAL, bound)
+            return _graded(plan, PlanStatus.OPTIMAL, bound, started)
         fallback = _repair(site, plan)
+        if fallback is not None:
+            fallback = _polish(site, model, fallback, left())
         scale = max(1.0, abs(plan.objective))
         if fallback is not None and fallback.objective <= bound + _OBJ_TOL * scale:
             # Same lower bound reached by a rule-keeping point: proven optimal.
-            return _graded(fallback, PlanStatus.OPTIMAL, bound)
+            return _graded(fallback, PlanStatus.OPTIMAL, bound, started)
     remaining = left()
     if remaining is not None and remaining < _MIN_RUN_S:
         return _finish(site, None, fallback, bound, started)
@@ -644,7 +673,7 @@ def optimize(site: Site, *, budget_s: float | None = None, force_mip: bool = Fal
         best = raw if netted is None or netted.objective > raw.objective else netted
         best = replace(best, method="mip")
         if mip.optimal:
-            return _graded(best, PlanStatus.OPTIMAL, bound)
+            return _graded(best, PlanStatus.OPTIMAL, bound, started)
     return _finish(site, best, fallback, bound, started)
 
 
@@ -653,8 +682,8 @@ def _finish(
 ) -> Plan:
     """The better of the budget-limited MILP point and the repaired relaxation, else the rule."""
     if incumbent is not None and (repaired is None or incumbent.objective <= repaired.objective):
-        return _graded(incumbent, PlanStatus.FEASIBLE, bound)
+        return _graded(incumbent, PlanStatus.FEASIBLE, bound, started)
     if repaired is not None:
-        return _graded(repaired, PlanStatus.RELAXATION_REPAIRED, bound)
+        return _graded(repaired, PlanStatus.RELAXATION_REPAIRED, bound, started)
     elapsed = time.perf_counter() - started
-    return _graded(_rule_plan(site, (0.0, elapsed)), PlanStatus.RULE, bound)
+    return _graded(_rule_plan(site, (0.0, elapsed)), PlanStatus.RULE, bound, started)
