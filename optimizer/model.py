@@ -45,7 +45,8 @@ _MIN_RUN_S = 0.005  # below this, starting HiGHS is pointless
 
 
 class SolveError(RuntimeError):
-    """HiGHS did not return an optimum (only :func:`optimize_exact` raises it)."""
+    """No plan. :func:`optimize` no longer raises it (it always answers, at worst with the
+    rule); kept so callers that still catch it need no change."""
 
 
 @dataclass(frozen=True, slots=True)

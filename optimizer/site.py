@@ -197,8 +197,9 @@ def _series(
 class Tariff:
     """Price per kWh per slot. ``export_premium`` is a FIP premium on exported PV energy.
 
-    The premium is only allowed when grid charging is forbidden (see :class:`Site`): then
-    every exported kWh is PV energy, directly or via the battery, and earns it.
+    The premium is only allowed when grid charging is forbidden (see :class:`Site`): then the
+    battery only stores PV left after the load, so every exported kWh is PV energy, directly
+    or via the battery, and earns it (energy already stored at the start counts as PV).
     """
 
     import_price: FloatArray
