@@ -1,36 +1,52 @@
 """The dispatch MILP, assembled in bulk (numpy arrays, one highspy call) and solved by HiGHS.
 
-Per slot t (length dt hours) the columns are PV used, charge c, discharge d, import, export,
+Per slot t (length dt hours) the columns are PV used u, charge c, discharge d, import, export,
 SoE at the end of the slot, and, only when needed, unserved load and soft-goal slacks.
 Rows: AC power balance, SoE dynamics ``s_t = s_{t-1} + dt (eta_c c_t - d_t / eta_d)``, the
-DC-link shared inverter ``|pv + d - c| <= inverter_max``, and the soft goals.
+DC-link shared inverter ``|u + d - c| <= inverter_max``, and the soft goals.
 
-Exactness (no simultaneous charge+discharge, no simultaneous import+export) needs binaries.
-We first solve the LP relaxation (the same model without them). Its optimum is a lower bound
-on the MILP optimum; if it is already exclusive, or can be made exclusive by netting without
-raising the objective, that point is MILP-feasible and therefore MILP-optimal (proven, no
-branch and bound). Only otherwise - typically negative prices with zero cycle cost - do we
-solve the MILP with HiGHS' branch and bound. :mod:`optimizer.model_pulp` states the same model
-through PuLP as an independent reference.
+Three either/or rules need binaries, each only in the slots where it can matter:
+
+* charge or discharge, never both: only for a lossy battery (lossless, doing both moves no
+  energy, so netting them is never worse);
+* import or export, never both: only where export pays more than import (elsewhere netting
+  never costs more);
+* no grid charging (when forbidden): the battery charges only from PV left after the load,
+  ``c <= max(u - L, 0)`` with L the load PV serves first (DC-link: what the inverter can
+  pass). Its either/or is ``c = 0`` or ``u - c >= L``; without the binary the grid could
+  serve the load while PV charges, i.e. grid charging by a detour.
+
+Big-M values are the slot's real reach (import <= load + charge, export <= PV + discharge),
+not the connection limits, so the relaxation stays tight.
+
+:func:`optimize` first solves the LP relaxation (binaries continuous in [0, 1]). Its optimum is
+a lower bound; if the point already keeps the rules, or netting it keeps them without raising
+the objective, it is proven optimal. Otherwise HiGHS' branch and bound runs, started from the
+repaired relaxation, for whatever is left of the time budget. :mod:`optimizer.model_pulp`
+states the same model through PuLP as an independent reference.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
 
-from .result import Plan, Violation
+from .physics import SELF_CONSUMPTION, step
+from .result import Plan, PlanStatus, Violation
 from .site import FloatArray, Site, Topology
 
 _TOL_KW = 1e-7
 _OBJ_TOL = 1e-7
+_MIN_RUN_S = 0.005  # below this, starting HiGHS is pointless
 
 
 class SolveError(RuntimeError):
-    """HiGHS did not return an optimum (only for inconsistent numerics or a time limit)."""
+    """No plan. :func:`optimize` no longer raises it (it always answers, at worst with the
+    rule); kept so callers that still catch it need no change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +64,10 @@ type IntArray = np.ndarray[tuple[int], np.dtype[np.int32]]
 
 @dataclass(slots=True)
 class _Model:
-    """The LP/MILP as bounds, costs and (row, column, value) triplets, ready for highspy."""
+    """The LP/MILP as bounds, costs and (row, column, value) triplets, ready for highspy.
+
+    ``binary`` lists the either/or columns: integer in the MILP, in [0, 1] in the relaxation.
+    """
 
     cost: FloatArray
     col_lower: FloatArray
@@ -58,9 +77,13 @@ class _Model:
     rows: IntArray
     cols: IntArray
     vals: FloatArray
-    integrality: IntArray | None
+    binary: IntArray
+    integer: bool
     softs: tuple[_Soft, ...]
     unserved: bool
+    battery_slots: IntArray  # slots with a charging-or-discharging binary
+    grid_slots: IntArray  # slots with an importing-or-exporting binary
+    pv_first_slots: IntArray  # slots with a PV-covers-the-load-first binary
 
 
 # Column blocks, each T wide, in this order.
@@ -86,7 +109,66 @@ def _soft_goals(site: Site) -> list[_Soft]:
     return softs
 
 
-def _build(site: Site, *, binaries: bool) -> _Model:
+def served_first_kw(site: Site) -> FloatArray:
+    """The load PV must cover before it may charge the battery (DC-link: what the shared
+    inverter can pass to it; PV beyond that can only go to the battery)."""
+    if site.topology is Topology.DC_LINK:
+        assert site.grid.inverter_max_kw is not None
+        return np.asarray(np.minimum(site.load_kw, site.grid.inverter_max_kw), dtype=np.float64)
+    return site.load_kw
+
+
+def grid_charged_kw(site: Site, charge_kw: FloatArray, pv_used_kw: FloatArray) -> FloatArray:
+    """Charge power not covered by PV left after the load, per slot (0 where the rule holds)."""
+    if site.grid.grid_charging_allowed:
+        return np.zeros(site.slots)
+    from_pv = np.maximum(pv_used_kw - served_first_kw(site), 0.0)
+    return np.asarray(np.maximum(charge_kw - from_pv, 0.0), dtype=np.float64)
+
+
+def _charge_cap(site: Site) -> FloatArray:
+    cap = np.full(site.slots, site.battery.charge_max_kw)
+    if not site.grid.grid_charging_allowed:
+        cap = np.minimum(cap, site.pv_surplus_kw)
+    return cap
+
+
+def _grid_caps(site: Site, charge_cap: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Import and export each slot can really reach when they exclude each other."""
+    grid = site.grid
+    # Load the grid surely serves: all of it, unless unserved load is possible.
+    load = site.load_kw if bool(np.all(site.load_kw <= grid.import_max_kw + 1e-12)) else 0.0
+    imports = np.minimum(grid.import_max_kw, site.load_kw + charge_cap)
+    export_max = grid.export_max_kw if grid.export_allowed else 0.0
+    injection = site.pv_available_kw + site.battery.discharge_max_kw
+    if site.topology is Topology.DC_LINK:
+        assert grid.inverter_max_kw is not None
+        imports = np.minimum(imports, site.load_kw + grid.inverter_max_kw)
+        injection = np.minimum(injection, grid.inverter_max_kw)
+    exports = np.clip(injection - load, 0.0, export_max)
+    return imports, exports
+
+
+def _binary_slots(
+    site: Site, charge_cap: FloatArray, import_cap: FloatArray, export_cap: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    battery = site.battery
+    lossy = battery.charge_efficiency * battery.discharge_efficiency < 1.0
+    both = (charge_cap > 0) & (battery.discharge_max_kw > 0) & lossy
+    tariff = site.tariff
+    pays = tariff.export_price + tariff.export_premium > tariff.import_price
+    grid = pays & (import_cap > 0) & (export_cap > 0)
+    pv_first = (
+        (charge_cap > 0) & (served_first_kw(site) > 0) & (not site.grid.grid_charging_allowed)
+    )
+    return (
+        np.flatnonzero(both).astype(np.int32),
+        np.flatnonzero(grid).astype(np.int32),
+        np.flatnonzero(pv_first).astype(np.int32),
+    )
+
+
+def _build(site: Site, *, integer: bool) -> _Model:
     n = site.slots
     dt = site.slot_hours
     battery, grid, tariff = site.battery, site.grid, site.tariff
@@ -96,10 +178,20 @@ def _build(site: Site, *, binaries: bool) -> _Model:
     unserved = bool(np.any(site.load_kw > grid.import_max_kw + 1e-12))
     penalty = site.penalty
     t = np.arange(n)
+    charge_cap = _charge_cap(site)
+    import_cap, export_cap = _grid_caps(site, charge_cap)
+    battery_slots, grid_slots, pv_first_slots = _binary_slots(
+        site, charge_cap, import_cap, export_cap
+    )
 
     block_count = 6 + (1 if unserved else 0)
     n_cont = block_count * n + len(softs)
-    n_cols = n_cont + (2 * n if binaries else 0)
+    z_battery = n_cont + np.arange(battery_slots.shape[0])
+    z_grid = n_cont + battery_slots.shape[0] + np.arange(grid_slots.shape[0])
+    z_pv = (
+        n_cont + battery_slots.shape[0] + grid_slots.shape[0] + np.arange(pv_first_slots.shape[0])
+    )
+    n_cols = n_cont + battery_slots.shape[0] + grid_slots.shape[0] + pv_first_slots.shape[0]
     col = {block: block * n + t for block in range(block_count)}
     unserved_cols = col[6] if unserved else t[:0]
 
@@ -112,14 +204,11 @@ def _build(site: Site, *, binaries: bool) -> _Model:
     cost[col[IMP]] = tariff.import_price * dt
     cost[col[EXP]] = -(tariff.export_price + tariff.export_premium) * dt
     cost[col[SOE][-1]] -= battery.terminal_value_per_kwh
-    charge_max = np.full(n, battery.charge_max_kw)
-    if not grid.grid_charging_allowed:
-        charge_max = np.minimum(charge_max, site.pv_surplus_kw)
     upper[col[PV]] = site.pv_available_kw
-    upper[col[CH]] = charge_max
+    upper[col[CH]] = charge_cap
     upper[col[DIS]] = battery.discharge_max_kw
-    upper[col[IMP]] = grid.import_max_kw
-    upper[col[EXP]] = grid.export_max_kw if grid.export_allowed else 0.0
+    upper[col[IMP]] = import_cap
+    upper[col[EXP]] = export_cap
     lower[col[SOE]] = min(battery.soe_min_kwh, battery.soe_initial_kwh)
     upper[col[SOE]] = max(battery.soe_max, battery.soe_initial_kwh)
     if unserved:
@@ -128,18 +217,30 @@ def _build(site: Site, *, binaries: bool) -> _Model:
     soft_cols = block_count * n + np.arange(len(softs))
     cost[soft_cols] = penalty
     upper[soft_cols] = np.inf
+    upper[n_cont:] = 1.0
 
     rows: list[IntArray] = []
     cols: list[IntArray] = []
     vals: list[FloatArray] = []
+    row_lower: list[FloatArray] = []
+    row_upper: list[FloatArray] = []
+    next_row = 0
 
     def add(row: IntArray, column: IntArray, value: float | FloatArray) -> None:
         rows.append(row.astype(np.int32))
         cols.append(column.astype(np.int32))
         vals.append(np.broadcast_to(np.asarray(value, dtype=np.float64), row.shape).copy())
 
-    # Balance rows 0..n-1: pv + imp + d - c - exp (+ unserved) = load.
-    balance = t
+    def new_rows(count: int, low: float | FloatArray, high: float | FloatArray) -> IntArray:
+        nonlocal next_row
+        index = (next_row + np.arange(count)).astype(np.int32)
+        row_lower.append(np.broadcast_to(np.asarray(low, dtype=np.float64), (count,)).copy())
+        row_upper.append(np.broadcast_to(np.asarray(high, dtype=np.float64), (count,)).copy())
+        next_row += count
+        return index
+
+    # Balance: u + imp + d - c - exp (+ unserved) = load.
+    balance = new_rows(n, site.load_kw, site.load_kw)
     add(balance, col[PV], 1.0)
     add(balance, col[IMP], 1.0)
     add(balance, col[DIS], 1.0)
@@ -147,57 +248,54 @@ def _build(site: Site, *, binaries: bool) -> _Model:
     add(balance, col[EXP], -1.0)
     if unserved:
         add(balance, unserved_cols, 1.0)
-    # SoE rows n..2n-1: s_t - s_{t-1} - dt eta_c c_t + dt/eta_d d_t = (s0 for t = 0).
-    dynamics = n + t
+    # SoE: s_t - s_{t-1} - dt eta_c c_t + dt/eta_d d_t = (s0 for t = 0).
+    start = np.zeros(n)
+    start[0] = battery.soe_initial_kwh
+    dynamics = new_rows(n, start, start)
     add(dynamics, col[SOE], 1.0)
     add(dynamics[1:], col[SOE][:-1], -1.0)
     add(dynamics, col[CH], -dt * eta_c)
     add(dynamics, col[DIS], dt / eta_d)
-    row_lower = [site.load_kw, np.zeros(n)]
-    row_lower[1][0] = battery.soe_initial_kwh
-    row_upper = [site.load_kw, row_lower[1].copy()]
-    next_row = 2 * n
     if site.topology is Topology.DC_LINK:
         assert grid.inverter_max_kw is not None
-        inverter = next_row + t
+        inverter = new_rows(n, -grid.inverter_max_kw, grid.inverter_max_kw)
         add(inverter, col[PV], 1.0)
         add(inverter, col[DIS], 1.0)
         add(inverter, col[CH], -1.0)
-        row_lower.append(np.full(n, -grid.inverter_max_kw))
-        row_upper.append(np.full(n, grid.inverter_max_kw))
-        next_row += n
     if softs:
-        soft_rows = next_row + np.arange(len(softs))
+        soft_rows = np.arange(len(softs))
         slots = np.array([soft.slot for soft in softs])
         is_lower = np.array([soft.lower for soft in softs])
         bounds = np.array([soft.bound for soft in softs])
+        soft_rows = new_rows(
+            len(softs), np.where(is_lower, bounds, -np.inf), np.where(is_lower, np.inf, bounds)
+        )
         add(soft_rows, col[SOE][slots], 1.0)
         add(soft_rows, soft_cols, np.where(is_lower, 1.0, -1.0))
-        row_lower.append(np.where(is_lower, bounds, -np.inf))
-        row_upper.append(np.where(is_lower, np.inf, bounds))
-        next_row += len(softs)
-    integrality: IntArray | None = None
-    if binaries:
-        # charging_t = 1 allows charge only; importing_t = 1 allows import only.
-        charging = n_cont + t
-        importing = n_cont + n + t
-        upper[charging] = 1.0
-        upper[importing] = 1.0
-        integrality = np.zeros(n_cols, dtype=np.int32)
-        integrality[n_cont:] = 1
-        pairs = (
-            (col[CH], charging, charge_max, 0.0),  # c - C b <= 0
-            (col[DIS], charging, np.full(n, battery.discharge_max_kw), 1.0),  # d + D b <= D
-            (col[IMP], importing, np.full(n, grid.import_max_kw), 0.0),
-            (col[EXP], importing, upper[col[EXP]], 1.0),
-        )
-        for flow, binary, big_m, complement in pairs:
-            link = next_row + t
-            add(link, flow, 1.0)
-            add(link, binary, np.where(complement, big_m, -big_m))
-            row_lower.append(np.full(n, -np.inf))
-            row_upper.append(big_m * complement)
-            next_row += n
+    if not grid.grid_charging_allowed:
+        # u - c >= 0 everywhere; where a load comes first, u - c >= L y with c <= cap y.
+        covered = new_rows(n, 0.0, np.inf)
+        add(covered, col[PV], 1.0)
+        add(covered, col[CH], -1.0)
+        first = pv_first_slots
+        add(covered[first], z_pv, -served_first_kw(site)[first])
+    # Either/or links: flow <= M z, or flow <= M (1 - z).
+    links = (
+        (col[CH][battery_slots], z_battery, charge_cap[battery_slots], False),
+        (
+            col[DIS][battery_slots],
+            z_battery,
+            np.full(battery_slots.shape[0], battery.discharge_max_kw),
+            True,
+        ),
+        (col[IMP][grid_slots], z_grid, import_cap[grid_slots], False),
+        (col[EXP][grid_slots], z_grid, export_cap[grid_slots], True),
+        (col[CH][pv_first_slots], z_pv, charge_cap[pv_first_slots], False),
+    )
+    for flow, binary, big_m, complement in links:
+        link = new_rows(flow.shape[0], -np.inf, big_m if complement else 0.0)
+        add(link, flow, 1.0)
+        add(link, binary, big_m if complement else -big_m)
     return _Model(
         cost,
         lower,
@@ -207,26 +305,44 @@ def _build(site: Site, *, binaries: bool) -> _Model:
         np.concatenate(rows),
         np.concatenate(cols),
         np.concatenate(vals),
-        integrality,
+        np.arange(n_cont, n_cols, dtype=np.int32),
+        integer,
         tuple(softs),
         unserved,
+        battery_slots,
+        grid_slots,
+        pv_first_slots,
     )
 
 
-def _run(model: _Model, *, time_limit: float | None) -> FloatArray:
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What one HiGHS run gave: a point (None: none found), its bound, whether proven."""
+
+    x: FloatArray | None
+    bound: float  # lower bound on the optimum (-inf: none)
+    optimal: bool
+
+
+def _run(model: _Model, *, time_limit: float | None, start: FloatArray | None = None) -> _Outcome:
     n_cols = model.cost.shape[0]
     n_rows = model.row_lower.shape[0]
     order = np.lexsort((model.rows, model.cols))
     index = model.rows[order]
     value = model.vals[order]
-    start = np.searchsorted(model.cols[order], np.arange(n_cols + 1)).astype(np.int32)
+    starts = np.searchsorted(model.cols[order], np.arange(n_cols + 1)).astype(np.int32)
+    integrality = np.zeros(n_cols, dtype=np.int32)
+    if model.integer:
+        integrality[model.binary] = 1
     highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
-    if model.integrality is not None:
+    if model.integer:
         highs.setOptionValue("mip_rel_gap", 1e-9)
         highs.setOptionValue("mip_abs_gap", 1e-7)
+        # The default (1e-6) accepts points that overfill the battery by a few Wh.
+        highs.setOptionValue("mip_feasibility_tolerance", 1e-9)
     if n_cols < 2000:
         highs.setOptionValue("presolve", "off")  # presolve costs more than it saves here
     highs.passModel(
@@ -241,16 +357,26 @@ def _run(model: _Model, *, time_limit: float | None) -> FloatArray:
         model.col_upper,
         model.row_lower,
         model.row_upper,
-        start,
+        starts,
         index,
         value,
-        np.zeros(n_cols, dtype=np.int32) if model.integrality is None else model.integrality,
+        integrality,
     )
+    if start is not None and model.integer:
+        solution = highspy.HighsSolution()
+        solution.col_value = start.tolist()
+        highs.setSolution(solution)
     highs.run()
     status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise SolveError(f"HiGHS: {highs.modelStatusToString(status)}")
-    return np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    info = highs.getInfo()
+    has_point = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    x = np.asarray(highs.getSolution().col_value, dtype=np.float64) if has_point else None
+    optimal = status == highspy.HighsModelStatus.kOptimal and x is not None
+    if model.integer:
+        bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else -math.inf
+    else:
+        bound = float(info.objective_function_value) if optimal else -math.inf
+    return _Outcome(x, bound, optimal)
 
 
 def _plan(
@@ -330,7 +456,13 @@ def assemble_plan(
 
 
 def _repair(site: Site, plan: Plan) -> Plan | None:
-    """Net out simultaneous flows keeping the SoE path; None if that breaks a limit."""
+    """Make a point keep the either/or rules, keeping its SoE path; None if a limit breaks.
+
+    Charge and discharge net to the same stored energy; a charging slot under the no-grid-
+    charging rule uses enough PV to cover the load first (always available: the charge is
+    capped by the PV surplus, and the extra PV exactly replaces grid power); the grid takes
+    the net, curtailing PV that can go nowhere.
+    """
     dt = site.slot_hours
     battery, grid = site.battery, site.grid
     eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
@@ -338,6 +470,9 @@ def _repair(site: Site, plan: Plan) -> Plan | None:
     charge = np.where(stored > 0, stored / (dt * eta_c), 0.0)
     discharge = np.where(stored < 0, -stored * eta_d / dt, 0.0)
     pv = plan.pv_used_kw.copy()
+    if not grid.grid_charging_allowed:
+        needed = np.minimum(served_first_kw(site) + charge, site.pv_available_kw)
+        pv = np.where(charge > _TOL_KW, np.maximum(pv, needed), pv)
     if site.topology is Topology.DC_LINK:
         assert grid.inverter_max_kw is not None
         over = np.maximum(pv + discharge - charge - grid.inverter_max_kw, 0.0)
@@ -356,6 +491,7 @@ def _repair(site: Site, plan: Plan) -> Plan | None:
             site.topology is not Topology.DC_LINK
             or np.all(np.abs(pv + discharge - charge) <= (grid.inverter_max_kw or 0.0) + _TOL_KW)
         )
+        and np.all(grid_charged_kw(site, charge, pv) <= _TOL_KW)
     )
     if not feasible:
         return None
@@ -368,30 +504,187 @@ def _repair(site: Site, plan: Plan) -> Plan | None:
         pv_used=np.maximum(pv, 0.0),
         unserved=plan.unserved_kw,
         soe=plan.soe_kwh,
-        method="lp+repair",
+        method=f"{plan.method}+repair",
         seconds=(plan.build_seconds, plan.solve_seconds),
     )
 
 
-def optimize(site: Site, *, time_limit: float | None = None, force_mip: bool = False) -> Plan:
-    """Cost-optimal exact dispatch (proven MILP optimum) for ``site``."""
+def keeps_rules(site: Site, plan: Plan) -> bool:
+    """No charge with discharge, no import with export, no grid charging where forbidden."""
+    return plan.max_simultaneity_kw() <= _TOL_KW and bool(
+        np.all(grid_charged_kw(site, plan.charge_kw, plan.pv_used_kw) <= _TOL_KW)
+    )
+
+
+def _start(site: Site, model: _Model, plan: Plan) -> FloatArray:
+    """A rule-keeping plan as a MIP start for ``model`` (binaries set to match it)."""
+    n = site.slots
+    x = np.zeros(model.cost.shape[0])
+    blocks = (plan.pv_used_kw, plan.charge_kw, plan.discharge_kw, plan.import_kw)
+    for block, values in enumerate((*blocks, plan.export_kw, plan.soe_kwh)):
+        x[block * n : (block + 1) * n] = values
+    if model.unserved:
+        x[6 * n : 7 * n] = plan.unserved_kw
+    soft_start = (7 if model.unserved else 6) * n
+    for index, soft in enumerate(model.softs):
+        value = plan.soe_kwh[soft.slot]
+        x[soft_start + index] = max(soft.bound - value if soft.lower else value - soft.bound, 0.0)
+    binaries = np.concatenate(
+        [
+            plan.discharge_kw[model.battery_slots] <= _TOL_KW,
+            plan.import_kw[model.grid_slots] > _TOL_KW,
+            plan.charge_kw[model.pv_first_slots] > _TOL_KW,
+        ]
+    )
+    x[model.binary] = binaries.astype(np.float64)
+    return x
+
+
+def _polish(site: Site, relaxation: _Model, point: Plan, time_limit: float | None) -> Plan:
+    """The best dispatch with ``point``'s either/or choices: one more LP, every binary fixed.
+
+    Netting keeps the relaxation's SoE path, which was planned for profits only a fractional
+    binary allows; re-solving with the choices fixed re-plans the path for them.
+    """
+    if time_limit is not None and time_limit < _MIN_RUN_S:
+        return point
+    lower, upper = relaxation.col_lower.copy(), relaxation.col_upper.copy()
+    charging = point.discharge_kw[relaxation.battery_slots] <= _TOL_KW
+    importing = point.import_kw[relaxation.grid_slots] > _TOL_KW
+    from_pv = point.charge_kw[relaxation.pv_first_slots] > _TOL_KW
+    choice = np.concatenate([charging, importing, from_pv]).astype(np.float64)
+    lower[relaxation.binary] = choice
+    upper[relaxation.binary] = choice
+    fixed = replace(relaxation, col_lower=lower, col_upper=upper)
+    outcome = _run(fixed, time_limit=time_limit)
+    if not outcome.optimal or outcome.x is None:
+        return point
+    polished = _repair(site, _plan(site, fixed, outcome.x, "lp", (0.0, 0.0)))
+    if polished is None or polished.objective >= point.objective:
+        return point
+    return replace(polished, method="lp+polish")
+
+
+def _rule_plan(site: Site, seconds: tuple[float, float]) -> Plan:
+    """What the battery does safely on its own (the self-consumption rule), as a plan."""
+    n, dt = site.slots, site.slot_hours
+    flows = np.zeros((6, n))
+    soe = site.battery.soe_initial_kwh
+    pv = site.pv_available_kw
+    for t in range(n):
+        slot = step(
+            site.topology,
+            site.battery,
+            site.grid,
+            soe_kwh=soe,
+            pv_kw=float(pv[t]),
+            load_kw=float(site.load_kw[t]),
+            action=SELF_CONSUMPTION,
+            slot_hours=dt,
+        )
+        soe = slot.soe_end_kwh
+        flows[:, t] = (
+            slot.charge_kw,
+            slot.discharge_kw,
+            slot.import_kw,
+            slot.export_kw,
+            slot.pv_used_kw,
+            soe,
+        )
+    return assemble_plan(
+        site,
+        charge=flows[0],
+        discharge=flows[1],
+        imports=flows[2],
+        exports=flows[3],
+        pv_used=flows[4],
+        unserved=np.zeros(n),
+        soe=flows[5],
+        method="rule",
+        seconds=seconds,
+    )
+
+
+def _graded(plan: Plan, status: PlanStatus, bound: float, started: float) -> Plan:
+    """``plan`` with its status, the best lower bound known, its gap to that bound, and the
+    whole call's wall time (build + solve seconds add up to it)."""
+    solve = max(time.perf_counter() - started - plan.build_seconds, 0.0)
+    if not math.isfinite(bound):
+        return replace(plan, status=status, bound=None, gap=None, solve_seconds=solve)
+    bound = min(bound, plan.objective)
+    gap = (plan.objective - bound) / max(abs(plan.objective), 1.0)
+    return replace(plan, status=status, bound=bound, gap=gap, solve_seconds=solve)
+
+
+def optimize(site: Site, *, budget_s: float | None = None, force_mip: bool = False) -> Plan:
+    """The cheapest rule-keeping dispatch found within ``budget_s`` seconds of wall time.
+
+    Always answers. ``plan.status`` says how: OPTIMAL (proven, gap <= 1e-9), FEASIBLE (the
+    budget ran out; the best branch-and-bound point, ``plan.gap`` from the best bound),
+    RELAXATION_REPAIRED (no better point in time: the LP relaxation made rule-keeping), or
+    RULE (no solver answer in time: the self-consumption rule). ``budget_s=None`` waits for
+    a proven optimum however long that takes (tests, the benchmark's reference).
+    ``force_mip`` skips the relaxation shortcut (tests of the MILP itself).
+    """
+    if budget_s is not None and not (math.isfinite(budget_s) and budget_s > 0):
+        raise ValueError(f"budget_s: must be a positive number of seconds, got {budget_s!r}")
     started = time.perf_counter()
+    deadline = None if budget_s is None else started + budget_s
+
+    def left() -> float | None:
+        return None if deadline is None else deadline - time.perf_counter()
+
+    bound = -math.inf
+    fallback: Plan | None = None
     if not force_mip:
-        model = _build(site, binaries=False)
+        model = _build(site, integer=False)
         built = time.perf_counter()
-        x = _run(model, time_limit=time_limit)
+        lp = _run(model, time_limit=left())
         solved = time.perf_counter()
-        plan = _plan(site, model, x, "lp", (built - started, solved - built))
-        if plan.max_simultaneity_kw() <= _TOL_KW:
-            return plan  # the relaxation's optimum is MILP-feasible, hence MILP-optimal
-        repaired = _repair(site, plan)
+        if not lp.optimal or lp.x is None:
+            return _graded(
+                _rule_plan(site, (built - started, solved - built)), PlanStatus.RULE, bound, started
+            )
+        bound = lp.bound
+        plan = _plan(site, model, lp.x, "lp", (built - started, solved - built))
+        if keeps_rules(site, plan):
+            # The relaxation's optimum keeps every rule: MILP-feasible, hence optimal.
+            return _graded(plan, PlanStatus.OPTIMAL, bound, started)
+        fallback = _repair(site, plan)
+        if fallback is not None:
+            fallback = _polish(site, model, fallback, left())
         scale = max(1.0, abs(plan.objective))
-        if repaired is not None and repaired.objective <= plan.objective + _OBJ_TOL * scale:
-            # Same lower bound reached by a MILP-feasible point: proven optimal.
-            return repaired
-        started = time.perf_counter()
-    model = _build(site, binaries=True)
+        if fallback is not None and fallback.objective <= bound + _OBJ_TOL * scale:
+            # Same lower bound reached by a rule-keeping point: proven optimal.
+            return _graded(fallback, PlanStatus.OPTIMAL, bound, started)
+    remaining = left()
+    if remaining is not None and remaining < _MIN_RUN_S:
+        return _finish(site, None, fallback, bound, started)
+    mip_started = time.perf_counter()
+    model = _build(site, integer=True)
     built = time.perf_counter()
-    x = _run(model, time_limit=time_limit)
+    start = None if fallback is None else _start(site, model, fallback)
+    mip = _run(model, time_limit=left(), start=start)
     solved = time.perf_counter()
-    return _plan(site, model, x, "mip", (built - started, solved - built))
+    bound = max(bound, mip.bound)
+    best: Plan | None = None
+    if mip.x is not None:
+        raw = _plan(site, model, mip.x, "mip", (built - mip_started, solved - built))
+        netted = _repair(site, raw)  # slots without a binary may still net to cheaper
+        best = raw if netted is None or netted.objective > raw.objective else netted
+        best = replace(best, method="mip")
+        if mip.optimal:
+            return _graded(best, PlanStatus.OPTIMAL, bound, started)
+    return _finish(site, best, fallback, bound, started)
+
+
+def _finish(
+    site: Site, incumbent: Plan | None, repaired: Plan | None, bound: float, started: float
+) -> Plan:
+    """The better of the budget-limited MILP point and the repaired relaxation, else the rule."""
+    if incumbent is not None and (repaired is None or incumbent.objective <= repaired.objective):
+        return _graded(incumbent, PlanStatus.FEASIBLE, bound, started)
+    if repaired is not None:
+        return _graded(repaired, PlanStatus.RELAXATION_REPAIRED, bound, started)
+    elapsed = time.perf_counter() - started
+    return _graded(_rule_plan(site, (0.0, elapsed)), PlanStatus.RULE, bound, started)

@@ -69,6 +69,17 @@ def optimize_pulp(site: Site, *, solver: str = "highs", time_limit: float | None
         problem += discharge[t] <= battery.discharge_max_kw * (1 - is_charging[t])
         problem += imports[t] <= grid.import_max_kw * is_importing[t]
         problem += exports[t] <= export_cap * (1 - is_importing[t])
+        if not grid.grid_charging_allowed:
+            # PV serves the load first (DC-link: what the inverter passes); only the rest
+            # may charge: charge = 0, or pv - charge >= that load.
+            first = float(site.load_kw[t])
+            if site.topology is Topology.DC_LINK:
+                assert grid.inverter_max_kw is not None
+                first = min(first, grid.inverter_max_kw)
+            from_pv = problem.add_variable(f"bp_{t}", cat="Binary")
+            problem += charge[t] <= float(charge_cap[t]) * from_pv
+            problem += pv[t] - charge[t] >= first * from_pv
+            problem += pv[t] >= charge[t]
         if site.topology is Topology.DC_LINK:
             assert grid.inverter_max_kw is not None
             problem += pv[t] + discharge[t] - charge[t] <= grid.inverter_max_kw

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -18,9 +19,18 @@ class Violation:
     amount_kwh: float
 
 
+class PlanStatus(StrEnum):
+    """How good a plan is, best first (see :func:`optimizer.model.optimize`)."""
+
+    OPTIMAL = "optimal"  # proven optimal
+    FEASIBLE = "feasible"  # the time budget ran out; best branch-and-bound point
+    RELAXATION_REPAIRED = "relaxation_repaired"  # the LP relaxation made rule-keeping
+    RULE = "rule"  # no solver answer in time: the self-consumption rule
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """An optimal dispatch. Powers are slot averages in kW; SoE is at the END of each slot."""
+    """A dispatch (how good: ``status``). Powers are slot averages in kW; SoE at slot END."""
 
     charge_kw: FloatArray  # AC side for AC-link, DC side for DC-link
     discharge_kw: FloatArray
@@ -35,9 +45,14 @@ class Plan:
     penalty_cost: float
     objective: float  # energy + cycle - terminal + penalties: what was minimised
     violations: tuple[Violation, ...]
-    method: str  # "lp" (relaxation already exact), "lp+repair", "mip", "pulp-<solver>"
+    method: str  # "lp" (relaxation already exact), "lp+repair", "mip", "rule", "pulp-<solver>"
     build_seconds: float
     solve_seconds: float
+    status: PlanStatus = PlanStatus.OPTIMAL
+    # Best lower bound on the optimal objective known when the plan was chosen (None: none),
+    # and the relative gap (objective - bound) / max(|objective|, 1): 0 when proven optimal.
+    bound: float | None = None
+    gap: float | None = 0.0
 
     @property
     def battery_kw(self) -> FloatArray:

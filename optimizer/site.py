@@ -39,9 +39,24 @@ class Topology(StrEnum):
 
 
 def _finite(name: str, value: float) -> float:
+    # bool is an int to Python but never a quantity here; strings and None are refused too.
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InputError(name, f"must be a number, got {value!r}")
     if not math.isfinite(value):
         raise InputError(name, f"must be a finite number, got {value!r}")
     return float(value)
+
+
+def _flag(name: str, value: bool) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(name, f"must be true or false, got {value!r}")
+    return bool(value)
+
+
+def _instance[T](name: str, value: object, kind: type[T]) -> T:
+    if not isinstance(value, kind):
+        raise InputError(name, f"must be a {kind.__name__}, got {type(value).__name__}")
+    return value
 
 
 def _non_negative(name: str, value: float) -> float:
@@ -122,6 +137,8 @@ class Grid:
     def __post_init__(self) -> None:
         _non_negative("grid.import_max_kw", self.import_max_kw)
         _non_negative("grid.export_max_kw", self.export_max_kw)
+        _flag("grid.grid_charging_allowed", self.grid_charging_allowed)
+        _flag("grid.export_allowed", self.export_allowed)
         if self.inverter_max_kw is not None:
             _non_negative("grid.inverter_max_kw", self.inverter_max_kw)
 
@@ -137,11 +154,35 @@ class SoeWindow:
     min_kwh: float = 0.0
     max_kwh: float | None = None
 
+    def __post_init__(self) -> None:
+        # The slot range needs the horizon: Site checks it (and names the window's index).
+        if isinstance(self.slot, bool) or not isinstance(self.slot, (int, np.integer)):
+            raise InputError("soe_window.slot", f"must be a slot index, got {self.slot!r}")
+        low = _non_negative("soe_window.min_kwh", self.min_kwh)
+        if self.max_kwh is not None:
+            high = _non_negative("soe_window.max_kwh", self.max_kwh)
+            if low > high:
+                raise InputError("soe_window.min_kwh", "soe_window.min_kwh > soe_window.max_kwh")
+
+
+def _as_array(name: str, values: Sequence[float] | FloatArray) -> FloatArray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InputError(name, f"must be a series of numbers ({error})") from None
+
+
+def _length(name: str, values: Sequence[float] | FloatArray) -> int:
+    array = _as_array(name, values)
+    if array.ndim != 1:
+        raise InputError(name, f"must be one-dimensional, got shape {array.shape}")
+    return int(array.shape[0])
+
 
 def _series(
     name: str, values: Sequence[float] | FloatArray, length: int, *, allow_inf: bool = False
 ) -> FloatArray:
-    array = np.asarray(values, dtype=np.float64)
+    array = _as_array(name, values)
     if array.ndim != 1:
         raise InputError(name, f"must be one-dimensional, got shape {array.shape}")
     if array.shape[0] != length:
@@ -156,8 +197,9 @@ def _series(
 class Tariff:
     """Price per kWh per slot. ``export_premium`` is a FIP premium on exported PV energy.
 
-    The premium is only allowed when grid charging is forbidden (see :class:`Site`): then
-    every exported kWh is PV energy, directly or via the battery, and earns it.
+    The premium is only allowed when grid charging is forbidden (see :class:`Site`): then the
+    battery only stores PV left after the load, so every exported kWh is PV energy, directly
+    or via the battery, and earns it (energy already stored at the start counts as PV).
     """
 
     import_price: FloatArray
@@ -171,13 +213,22 @@ class Tariff:
         export_price: Sequence[float] | FloatArray,
         export_premium: Sequence[float] | FloatArray | None = None,
     ) -> Tariff:
-        length = len(import_price)
+        length = _length("tariff.import_price", import_price)
         premium = np.zeros(length) if export_premium is None else export_premium
         return cls(
             _series("tariff.import_price", import_price, length),
             _series("tariff.export_price", export_price, length),
             _series("tariff.export_premium", premium, length),
         )
+
+    def __post_init__(self) -> None:
+        # Direct construction must be as safe as Tariff.of: normalise and check every series.
+        length = _length("tariff.import_price", self.import_price)
+        for name in ("import_price", "export_price", "export_premium"):
+            values = _series(f"tariff.{name}", getattr(self, name), length)
+            object.__setattr__(self, name, values)
+        if np.any(self.export_premium < 0):
+            raise InputError("tariff.export_premium", "must be >= 0")
 
     def __len__(self) -> int:
         return int(self.import_price.shape[0])
@@ -214,7 +265,7 @@ class Site:
         penalty_per_kwh: float = 0.0,
     ) -> Site:
         """Validate and normalise; missing PV/load/caps mean zero PV, zero load, no cap."""
-        n = len(tariff)
+        n = len(_instance("tariff", tariff, Tariff))
         if n == 0:
             raise InputError("tariff.import_price", "needs at least one slot")
         zeros = np.zeros(n)
@@ -237,15 +288,21 @@ class Site:
         )
 
     def __post_init__(self) -> None:
-        n = len(self.tariff)
+        # Every path (build, the constructor, dataclasses.replace) passes through here.
+        _instance("topology", self.topology, Topology)
+        _instance("battery", self.battery, Battery)
+        _instance("grid", self.grid, Grid)
+        n = len(_instance("tariff", self.tariff, Tariff))
+        if n == 0:
+            raise InputError("tariff.import_price", "needs at least one slot")
         for name in ("pv_kw", "load_kw", "pv_cap_kw"):
-            values = getattr(self, name)
-            if values.shape != (n,):
-                raise InputError(name, f"has {values.shape[0]} slots, expected {n}")
-            if np.any(np.isnan(values)) or np.any(values < 0):
-                raise InputError(name, "must be >= 0 in every slot")
-        if not np.all(np.isfinite(self.pv_kw)) or not np.all(np.isfinite(self.load_kw)):
-            raise InputError("pv_kw", "pv_kw and load_kw must be finite")
+            values = _series(name, getattr(self, name), n, allow_inf=name == "pv_cap_kw")
+            if np.any(values < 0):
+                raise InputError(name, f"slot {int(np.argmax(values < 0))} is negative")
+            object.__setattr__(self, name, values)
+        object.__setattr__(self, "soe_windows", tuple(self.soe_windows))
+        for index, window in enumerate(self.soe_windows):
+            _instance(f"soe_windows[{index}]", window, SoeWindow)
         if not 0 < _finite("slot_hours", self.slot_hours) <= 24:
             raise InputError("slot_hours", f"must be in (0, 24], got {self.slot_hours!r}")
         _non_negative("penalty_per_kwh", self.penalty_per_kwh)
@@ -269,9 +326,6 @@ class Site:
             name = f"soe_windows[{index}]"
             if not 0 <= window.slot < n:
                 raise InputError(f"{name}.slot", f"must be in [0, {n}), got {window.slot}")
-            low = _non_negative(f"{name}.min_kwh", window.min_kwh)
-            if window.max_kwh is not None and low > window.max_kwh:
-                raise InputError(f"{name}.min_kwh", f"{name}.min_kwh > {name}.max_kwh")
 
     @property
     def slots(self) -> int:

@@ -3,11 +3,15 @@
 The plan covers 48 h from the current slot (the p1 layer's reach); p2 sends its first 3 h.
 p0, the one-year fallback, is the self-consumption rule: a year ahead no forecast is worth
 anything, and the rule is what the battery does safely on its own.
+
+Every solve has a wall-time budget: the plan is made with the budget of the layers it is
+made for, and ``optimize`` answers within it (its best point, with the gap in the plan).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,10 +28,16 @@ from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, 
 
 from .prices import PriceSource
 from .site_state import SLOT, SiteState, slot_floor
+from .status import PlanQuality
 
 PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
 GRID_LIMIT_KW = 100.0  # the connection is not the binding limit of a home battery
 LAYER_NAMES = {Priority.INTRADAY: "p2", Priority.DAY_AHEAD: "p1", Priority.FALLBACK: "p0"}
+# Solve-time budget per layer, wall seconds on a shared 2-core machine. p2 re-plans every slot
+# and on SoE drift, p1 every 6 h; both stay well under a second so one site's hard price day
+# never holds up the others. p0 is the rule today (no solve); its budget is for a p0 plan.
+LAYER_BUDGET_S = {Priority.INTRADAY: 0.3, Priority.DAY_AHEAD: 0.8, Priority.FALLBACK: 5.0}
+PLANNED_LAYERS = (Priority.INTRADAY, Priority.DAY_AHEAD)
 TOPOLOGY = {
     UseCase.AC_LINK: Topology.AC_LINK,
     UseCase.DC_LINK: Topology.DC_LINK,
@@ -47,6 +57,16 @@ class SitePlan:
     soe_start_kwh: float
     plan: Plan
     actions: tuple[Action, ...]
+
+    @property
+    def quality(self) -> PlanQuality:
+        """How good the plan is, for the status interface and the plan page."""
+        plan = self.plan
+        return PlanQuality(
+            status=plan.status.value,
+            gap=plan.gap,
+            solve_seconds=plan.build_seconds + plan.solve_seconds,
+        )
 
     def planned_soe(self, at: datetime) -> float | None:
         """The SoE the plan expects at ``at`` (linear within a slot); None outside."""
@@ -110,14 +130,23 @@ def build_site(
     )
 
 
+def plan_budget_s(layers: Collection[Priority]) -> float:
+    """The budget of a plan made for ``layers``: that of the most demanding planned layer."""
+    planned = [LAYER_BUDGET_S[layer] for layer in layers if layer in PLANNED_LAYERS]
+    return max(planned, default=LAYER_BUDGET_S[Priority.DAY_AHEAD])
+
+
 def make_plan(
     settings: SiteSettings,
     state: SiteState,
     prices: PriceSource,
     export_price: float,
     now: datetime,
+    *,
+    layers: Collection[Priority] = PLANNED_LAYERS,
 ) -> SitePlan:
-    """Plan 48 h from the slot holding ``now``; needs a SoE reading."""
+    """Plan 48 h from the slot holding ``now`` within the budget of ``layers``; needs a SoE
+    reading. Always a plan: see ``plan.status`` and ``plan.gap``."""
     if state.soe_kwh is None:
         raise InputError("battery.soe_initial_kwh", "no SoE telemetry from the site yet")
     first = slot_floor(now)
@@ -127,7 +156,7 @@ def make_plan(
     site = build_site(
         settings, state.soe_kwh, prices=price, export_price=export_price, pv_kw=pv, load_kw=load
     )
-    plan = optimize(site)
+    plan = optimize(site, budget_s=plan_budget_s(layers))
     return SitePlan(
         made_at=now,
         slot_starts=tuple(starts),

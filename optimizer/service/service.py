@@ -517,7 +517,7 @@ class OptimizerService:
                 due |= self._changes(runtime, now, price_version)
             # The planner gets a copy: telemetry goes on changing the state while it solves.
             inputs = state.planning_copy() if due - {Priority.FALLBACK} else None
-        if inputs is not None and not self._replan(runtime, inputs, now):
+        if inputs is not None and not self._replan(runtime, inputs, now, due):
             due &= {Priority.FALLBACK}
         with self._lock:
             if not self.link.connected:
@@ -551,10 +551,14 @@ class OptimizerService:
                 changed.add(Priority.INTRADAY)
         return changed
 
-    def _replan(self, runtime: _SiteRuntime, inputs: SiteState, now: datetime) -> bool:
-        """Plan from ``inputs`` without the lock; then, under it, make the plan current."""
+    def _replan(
+        self, runtime: _SiteRuntime, inputs: SiteState, now: datetime, layers: set[Priority]
+    ) -> bool:
+        """Plan ``layers`` from ``inputs`` without the lock; then, under it, make it current."""
         try:
-            plan = make_plan(runtime.settings, inputs, self.prices, self.export_price, now)
+            plan = make_plan(
+                runtime.settings, inputs, self.prices, self.export_price, now, layers=layers
+            )
         except (InputError, PriceError, SolveError, ValueError) as error:
             with self._lock:
                 runtime.state.last_error = f"planning failed: {error}"
@@ -626,6 +630,7 @@ class OptimizerService:
                 last_plan_at=None if runtime.plan is None else runtime.plan.made_at,
                 layers=dict(state.layers),
                 last_error=state.last_error,
+                plan_quality=None if runtime.plan is None else runtime.plan.quality,
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:

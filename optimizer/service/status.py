@@ -19,6 +19,15 @@ class PlanPoint:
 
 
 @dataclass(frozen=True)
+class PlanQuality:
+    """How good the current plan is: ``optimizer.result.PlanStatus`` value and its gap."""
+
+    status: str  # "optimal", "feasible", "relaxation_repaired", "rule"
+    gap: float | None  # relative distance to the best bound; None: no bound known
+    solve_seconds: float
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     site_id: str
     connected: bool
@@ -27,6 +36,7 @@ class SiteStatus:
     last_plan_at: datetime | None
     layers: dict[str, str | None]  # "p2"/"p1"/"p0" -> last command_id
     last_error: str | None
+    plan_quality: PlanQuality | None = None  # None: no plan yet
 
 
 class StatusSource(Protocol):

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from optimizer.service.status import PlanPoint, SiteStatus
+from optimizer.service.status import PlanPoint, PlanQuality, SiteStatus
 
 LAYER_NAMES = ("p2", "p1", "p0")
 
@@ -25,6 +25,17 @@ def site_status_json(status: SiteStatus) -> dict[str, Any]:
         # Always the three layers, so a client need not guess which keys exist.
         "layers": {name: status.layers.get(name) for name in LAYER_NAMES},
         "last_error": status.last_error,
+        "plan_quality": _quality_json(status.plan_quality),
+    }
+
+
+def _quality_json(quality: PlanQuality | None) -> dict[str, Any] | None:
+    if quality is None:
+        return None
+    return {
+        "status": quality.status,
+        "gap": _finite_or_none(quality.gap, "plan_quality: gap"),
+        "solve_seconds": _finite(quality.solve_seconds, "plan_quality: solve_seconds"),
     }
 
 

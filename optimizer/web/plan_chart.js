@@ -244,6 +244,17 @@
     return iso + " (" + Math.round(seconds / 3600) + " h ago)";
   }
 
+  // The optimizer always answers within its time budget; this says how good the answer is.
+  function planQuality(quality) {
+    if (!quality) return "no plan yet";
+    const seconds = " (" + formatNumber(quality.solve_seconds) + " s)";
+    const gap = quality.gap === null ? "" : ", within " + (100 * quality.gap).toFixed(2) + " % of optimal";
+    if (quality.status === "optimal") return "optimal" + seconds;
+    if (quality.status === "feasible") return "best found in the time budget" + gap + seconds;
+    if (quality.status === "relaxation_repaired") return "relaxation, repaired" + gap + seconds;
+    return "self-consumption rule (no solver answer in time)" + seconds;
+  }
+
   function drawStatus(status) {
     const table = document.getElementById("status");
     table.textContent = "";
@@ -253,6 +264,7 @@
       ["state of energy", status.soe_kwh === null ? "unknown" : formatNumber(status.soe_kwh) + " kWh"],
       ["last telemetry", age(status.last_telemetry)],
       ["last plan", age(status.last_plan_at)],
+      ["plan quality", planQuality(status.plan_quality)],
       ["p2 (3 h)", status.layers.p2 || "none"],
       ["p1 (48 h)", status.layers.p1 || "none"],
       ["p0 (1 year)", status.layers.p0 || "none"],

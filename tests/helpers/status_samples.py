@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from optimizer.service.status import PlanPoint, SiteStatus
+from optimizer.service.status import PlanPoint, PlanQuality, SiteStatus
 
 JST = timezone(timedelta(hours=9))
 PLAN_START = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
@@ -75,4 +75,6 @@ def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
         last_plan_at=now - timedelta(minutes=4),
         layers={"p2": "p2-0007", "p1": "p1-0002", "p0": None},
         last_error=None if connected else "no telemetry for 15 min",
+        # A plan from a hard price day: the budget ran out 0.62 % from the proven bound.
+        plan_quality=PlanQuality("feasible", 0.0062, 0.81) if connected else None,
     )

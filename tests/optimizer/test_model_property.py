@@ -2,10 +2,11 @@
 
 The DP needs no LP solver. With charge and discharge exclusive, the SoE change of a slot fixes
 the battery flows, and the best grid/PV split follows in closed form, so the slot cost f_t of
-a SoE change is a known piecewise-linear function. The total cost is piecewise linear in the
-SoE path, hence minimal at a vertex of the cells cut by the kinks of the f_t and the SoE
-bounds: every SoE of such a vertex is an anchor (initial SoE, a bound) plus or minus a chain
-of kink values. The DP runs over exactly those candidate values.
+a SoE change is a known piecewise-linear function. Without grid charging, a charging slot
+uses PV for the load and the charge first, so the grid can then only take power. The total
+cost is piecewise linear in the SoE path, hence minimal at a vertex of the cells cut by the
+kinks of the f_t and the SoE bounds: every SoE of such a vertex is an anchor (initial SoE, a
+bound) plus or minus a chain of kink values. The DP runs over exactly those candidate values.
 """
 
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Slot:
     import_price: float
     export_price: float
     cycle_cost: float
+    pv_only_charge: bool  # grid charging forbidden: PV covers the load and the charge
 
     def cost(self, delta: FloatArray) -> FloatArray:
         """Cheapest cost of changing the SoE by ``delta`` kWh in this slot (inf: impossible)."""
@@ -40,6 +42,9 @@ class Slot:
         need = self.load + charge - discharge  # AC power PV and grid must cover
         low = np.maximum(need - self.pv, -self.export_max)  # grid power range
         high = np.minimum(need, self.import_max)
+        if self.pv_only_charge:
+            # u >= load + charge, so the grid can only take power while charging.
+            high = np.where(charge > 0, np.minimum(high, need - self.load - charge), high)
 
         def grid_cost(g: FloatArray) -> FloatArray:
             return self.dt * np.where(g > 0, self.import_price * g, self.export_price * g)
@@ -169,6 +174,7 @@ def as_slots(site: Site) -> list[Slot]:
             float(site.tariff.import_price[t]),
             float(site.tariff.export_price[t]),
             battery.cycle_cost_per_kwh,
+            not grid.grid_charging_allowed,
         )
         for t in range(site.slots)
     ]

@@ -57,6 +57,7 @@ async def test_status_of_a_site(client: TestClient[Any, Any]) -> None:
         "last_plan_at": "2026-11-21T06:56:00+09:00",
         "layers": {"p2": "p2-0007", "p1": "p1-0002", "p0": None},
         "last_error": None,
+        "plan_quality": {"status": "feasible", "gap": 0.0062, "solve_seconds": 0.81},
     }
 
 
@@ -66,6 +67,7 @@ async def test_status_of_an_offline_site_has_nulls(client: TestClient[Any, Any])
     assert body["soe_kwh"] is None
     assert body["last_telemetry"] is None
     assert body["last_error"] == "no telemetry for 15 min"
+    assert body["plan_quality"] is None
 
 
 async def test_plan_of_a_site(client: TestClient[Any, Any]) -> None:

@@ -103,6 +103,7 @@ async def test_chromium_draws_the_plan_chart_under_ingress(
     assert "Plan of home" in dom
     assert "online" in dom
     assert "p2-0007" in dom  # status table filled in
+    assert "best found in the time budget, within 0.62 % of optimal (0.81 s)" in dom
     assert '<select name="site"' in dom  # two sites: a selector
     assert screenshot.stat().st_size > 10_000
 
@@ -120,3 +121,4 @@ async def test_chromium_shows_an_empty_plan(
     assert "No plan yet for this site." in dom
     assert "offline" in dom
     assert "no telemetry for 15 min" in dom
+    assert "no plan yet" in dom
