@@ -31,7 +31,7 @@ class InputError(ValueError):
 
 
 class Topology(StrEnum):
-    """How battery and PV connect (seeds/000)."""
+    """How battery and PV connect (the use cases of docs/protocol.md)."""
 
     AC_LINK = "ac_link"  # separate PV and battery inverters on the AC bus
     DC_LINK = "dc_link"  # one shared inverter; PV charges the battery on the DC side
@@ -145,7 +145,7 @@ class Grid:
 
 @dataclass(frozen=True, slots=True)
 class SoeWindow:
-    """Soft goal: SoE at the END of ``slot`` within [min_kwh, max_kwh] (seeds/002 policies).
+    """Soft goal: SoE at the END of ``slot`` within [min_kwh, max_kwh] (a scheduled SoC policy).
 
     A target by a deadline is ``SoeWindow(slot=deadline_slot, min_kwh=target)``.
     """

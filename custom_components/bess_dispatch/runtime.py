@@ -77,7 +77,7 @@ class SiteRuntime(UpdateListeners):
         self.dispatcher = dispatcher
         self.telemetry = telemetry
         self.actuator = actuator if actuator is not None else NoActuator()
-        # Renews the decision on the battery every 30 s (the seeds/003 watchdog): a gateway
+        # Renews the decision on the battery every 30 s (docs/protocol.md's watchdog): a gateway
         # that stops renewing lets a device with a revert timeout fall back by itself.
         self.refresher = SetpointRefresher(
             self.actuator,

@@ -20,7 +20,7 @@ optimizer key on them):
     back to half their threshold, so a backlog draining around a threshold does not flap.
 ``NO_SCHEDULE`` (warning)
     No live schedule entry covers now: the battery runs its own self-consumption
-    (PROTOCOL.md's fallback). Cleared when a schedule covers now again.
+    (the fallback of docs/protocol.md). Cleared when a schedule covers now again.
 ``BATTERY_UNREACHABLE`` (critical)
     The actuator cannot reach the battery. Cleared when it answers again.
 ``MESSAGES_DROPPED`` (warning)

@@ -6,7 +6,7 @@ update, and acts on the returned decision. Whatever the request, the decision ne
 discharges at or below the minimum SoE, never charges at or above the maximum SoE, never
 exceeds the power limits or the ramp rate, never charges from the grid when that is
 forbidden and never pushes export over the export limit (the guarantees the owner's
-hard limits promise in seeds/000's responsibility model).
+hard limits promise: docs/protocol.md, "Who is responsible for what").
 """
 
 from __future__ import annotations

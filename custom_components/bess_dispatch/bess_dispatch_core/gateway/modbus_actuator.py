@@ -37,7 +37,7 @@ from .control_law import ControlDecision
 
 _LOGGER = logging.getLogger(__name__)
 
-#: seeds/003: a mode not renewed within 60 seconds is dropped (the watchdog).
+#: docs/protocol.md (watchdog): a mode not renewed within 60 seconds is dropped (the watchdog).
 DEFAULT_REVERT_AFTER_S = 60
 # Rates are floored to the register's resolution so rounding never exceeds a cap; the
 # epsilon keeps exact multiples (20 % = 2000 * 0.01) from flooring one step down.

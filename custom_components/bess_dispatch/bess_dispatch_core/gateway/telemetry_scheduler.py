@@ -1,6 +1,6 @@
 """When to publish each metric: its own cadence, pure (the caller passes the time).
 
-Rules (PROTOCOL.md, seeds/000 "Message timing"):
+Rules (docs/protocol.md, "Telemetry"):
 
 - every metric on its own timer, default every minute, at most every 10 minutes;
 - ``battery_energy_remaining`` at least daily (default hourly);

@@ -1,4 +1,6 @@
-"""The dispatch protocol (PROTOCOL.md) in one place, for the gateway and the optimizer.
+"""The dispatch protocol in one place, for the gateway and the optimizer.
+
+The contract is asyncapi.yaml beside this file; docs/protocol.md explains it.
 
 Standard library only, no Home Assistant. One idea per module:
 

@@ -31,7 +31,7 @@ class ControlMode(StrEnum):
 
 
 class Priority(IntEnum):
-    """Schedule layers (seeds/000); a higher value wins."""
+    """Schedule layers (docs/protocol.md); a higher value wins."""
 
     FALLBACK = 0  # 1-year layer, weekly
     DAY_AHEAD = 1  # 48-hour layer, every 6 h

@@ -9,7 +9,7 @@ from typing import Any
 
 
 class ErrorCode(StrEnum):
-    """The nine standard error codes (seeds/000, PROTOCOL.md)."""
+    """The nine standard error codes (asyncapi.yaml, docs/protocol.md)."""
 
     MESSAGE_MALFORMED = "MESSAGE_MALFORMED"
     MISSING_FIELD = "MISSING_FIELD"

@@ -1,4 +1,4 @@
-"""The metric catalogue of seeds/000: names, meaning, kind, unit and what each use case needs."""
+"""The metric catalogue (docs/protocol.md): names, meaning, kind, unit, who needs what."""
 
 from __future__ import annotations
 

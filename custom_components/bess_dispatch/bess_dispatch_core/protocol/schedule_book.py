@@ -1,6 +1,6 @@
 """The layered schedule book: which entry of which live command applies at a given time.
 
-Rules (PROTOCOL.md): among live commands with an entry ``start <= t < end`` the highest
+Rules (asyncapi.yaml): among live commands with an entry ``start <= t < end`` the highest
 priority wins; between equal priorities the most recently issued command (``issued_at``,
 then arrival order) wins for the period it covers, and older ones still apply where it has
 no entry. Commands are accepted or rejected as a whole; a rejected one changes nothing.

@@ -1,6 +1,6 @@
 """MQTT topics of the protocol: a profile of templates, builders, filters and a parser.
 
-Templates use the placeholders of PROTOCOL.md (``{siteId}``, ``{gatewayId}``, ``{metric}``,
+Templates use the placeholders of asyncapi.yaml (``{siteId}``, ``{gatewayId}``, ``{metric}``,
 ``{window}``), each filling one whole topic level, so a deployment can adapt the layout by
 configuration (``TopicProfile.from_dict``) instead of code edits.
 """
@@ -69,7 +69,7 @@ class TopicAddress:
 
 @dataclass(frozen=True, slots=True)
 class TopicProfile:
-    """Topic templates of one deployment; the defaults are PROTOCOL.md's."""
+    """Topic templates of one deployment; the defaults are the AsyncAPI document's."""
 
     lifetime: str = "dt/{siteId}/{gatewayId}/{metric}/lifetime"
     windowed: str = "dt/{siteId}/{gatewayId}/{metric}/energy/{window}"

@@ -1,4 +1,4 @@
-"""The metric catalogue follows the seeds/000 tables."""
+"""The metric catalogue follows the tables of docs/protocol.md."""
 
 from __future__ import annotations
 
