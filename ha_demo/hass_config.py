@@ -14,10 +14,7 @@ CONFIGURATION = """\
 # Written by scripts/demo --ha. Location, time zone and currency come from onboarding.
 homeassistant:
   name: BESS Dispatch demo
-http:
-  server_host: {host}
-  server_port: {port}
-frontend:
+{http}frontend:
 api:
 auth:
 onboarding:
@@ -34,13 +31,24 @@ logger:
     custom_components.bess_dispatch: info
     homeassistant.components.http: warning
 """
+# Home Assistant 2026 moves these into its storage at the first start, as a trial that
+# reverts to the defaults (every interface, port 8123) unless promoted: see promote_http.
+HTTP_YAML = """\
+http:
+  server_host: {host}
+  server_port: {port}
+"""
 
 
-def write_hass_config(config_dir: Path, port: int) -> None:
-    """configuration.yaml plus ``custom_components/bess_dispatch`` linked to the checkout."""
+def write_hass_config(config_dir: Path, port: int, *, http_yaml: bool = True) -> None:
+    """configuration.yaml plus ``custom_components/bess_dispatch`` linked to the checkout.
+
+    ``http_yaml=False`` once the HTTP settings live in Home Assistant's storage (a later
+    start would otherwise raise the "YAML still present" repair issue)."""
     config_dir.mkdir(parents=True, exist_ok=True)
+    http = HTTP_YAML.format(host=HOST, port=port) if http_yaml else ""
     (config_dir / "configuration.yaml").write_text(
-        CONFIGURATION.format(host=HOST, port=port, config_dir=config_dir)
+        CONFIGURATION.format(http=http, config_dir=config_dir)
     )
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)

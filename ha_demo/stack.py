@@ -108,6 +108,9 @@ class DemoStack:
         await self.start_hass()
         _progress("onboarding: owner account, Tokyo, JPY, Asia/Tokyo")
         await self.client.onboard(self.owner, self.location)
+        # Keep 127.0.0.1 and this port: confirmed, the migrated HTTP settings never revert.
+        await self.client.ws("http/config/promote")
+        write_hass_config(self.config_dir, self.hass_port, http_yaml=False)
         _progress(f"Home Assistant ready in {time.monotonic() - started:.0f} s")
 
     async def start_hass(self) -> None:
