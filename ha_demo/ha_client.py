@@ -67,11 +67,13 @@ class HomeAssistantClient:
             return await response.json() if text else None
 
     async def wait_until_up(self, timeout_s: float) -> None:
-        """Until the HTTP server answers /api/onboarding (before and after onboarding)."""
+        """Until the HTTP API answers (401 without a token, 200 with one)."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                async with self.session.get(f"{self.base_url}/api/onboarding") as response:
+                async with self.session.get(
+                    f"{self.base_url}/api/", headers=self._headers()
+                ) as response:
                     if response.status in (200, 401):
                         return
             except aiohttp.ClientError:

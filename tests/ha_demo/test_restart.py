@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -118,7 +119,8 @@ async def schedule_events(stack: DemoStack, start: datetime) -> list[tuple[str, 
     entity = stack.entities["schedule"]
     end = start + timedelta(hours=3)
     events = await stack.client.request(
-        "GET", f"/api/calendars/{entity}?start={start.isoformat()}&end={end.isoformat()}"
+        "GET",
+        f"/api/calendars/{entity}?start={quote(start.isoformat())}&end={quote(end.isoformat())}",
     )
     return sorted((e["summary"], str(e["start"]), str(e["end"])) for e in events)
 
@@ -127,7 +129,7 @@ async def energy_history(stack: DemoStack, key: str, since: datetime) -> list[fl
     entity = stack.entities[key]
     rows = await stack.client.request(
         "GET",
-        f"/api/history/period/{since.isoformat()}?filter_entity_id={entity}"
+        f"/api/history/period/{quote(since.isoformat())}?filter_entity_id={entity}"
         "&minimal_response&no_attributes",
     )
     return [
@@ -142,6 +144,9 @@ async def test_restart_mid_schedule_loses_and_doubles_nothing(
     demo_stack: DemoStack, signum: int
 ) -> None:
     stack = demo_stack
+    # The schedule under test stands in for the optimizer's commands: a fresh plan arriving
+    # after the restart would replace it and hide whether the book came back.
+    await asyncio.to_thread(stack.services.optimizer.stop)
     await stack.set_up_site()
     assert stack.entry_id is not None
     assert stack.simulator is not None
@@ -186,7 +191,6 @@ async def test_restart_mid_schedule_loses_and_doubles_nothing(
         queued = await until(lambda: queued_ids(outbox), "telemetry queued in the outbox", 40)
         await asyncio.sleep(11)  # one more telemetry round into the outbox
         queued = queued_ids(outbox)
-        import_before = stack.simulator.simulation.grid_import_wh
 
         await stack.stop_hass(signum)
         queued_at_stop = queued_ids(outbox)
@@ -227,14 +231,11 @@ async def test_restart_mid_schedule_loses_and_doubles_nothing(
             assert sent == sorted(sent), f"{metric} lifetime went down on the wire: {sent}"
             recorded = await energy_history(stack, metric, began - timedelta(minutes=5))
             assert recorded == sorted(recorded), f"{metric} state went down in HA: {recorded}"
-        # The grid import counter follows the meter: the restart neither loses nor adds energy.
-        import_sent = counter.lifetime("meter_import_ac")
-        gained_kwh = import_sent[-1][1] - import_sent[0][1]
-        assert gained_kwh >= 0
+        charged = counter.lifetime("battery_charge_ac")
         print(
             f"{signal.Signals(signum).name}: {len(ids)} messages, {duplicates} resent, "
-            f"{len(queued_at_stop)} queued at stop, import counter {import_sent[-1][1]:.3f} kWh "
-            f"(meter at stop {import_before / 1000:.3f} kWh)"
+            f"{len(queued_at_stop)} queued at stop; battery charge counter "
+            f"{charged[0][1]:.4f} -> {charged[-1][1]:.4f} kWh over {len(charged)} readings"
         )
     finally:
         counter.stop()
