@@ -174,7 +174,10 @@ def walk_through_the_ui(stack: DemoStack, chromium: Path, loop: asyncio.Abstract
             )
             until(lambda: abs(simulation.battery_power_w - 2000) < 50, "the battery to follow")
             page.reload()
-            expect(page.get_by_text("Setpoint").first).to_be_visible()
+            until(
+                lambda: "Effective mode Setpoint" in page.locator("body").aria_snapshot(),
+                "the device page to show the effective mode Setpoint",
+            )
             shot("06-manual-setpoint")
 
             # --- the dashboards and the plan page --------------------------------------------
