@@ -8,6 +8,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+from .dashboards import DASHBOARD_URL_PATH
 from .stack import DemoStack
 
 
@@ -21,7 +22,7 @@ async def run(directory: Path, port: int) -> None:
         await stack.start()
         await stack.set_up_site()
         print(
-            f"\nHome Assistant: {stack.url}/{'bess-dispatch'}\n"
+            f"\nHome Assistant: {stack.url}/{DASHBOARD_URL_PATH}\n"
             f"login: {stack.owner.username} / {stack.owner.password}\n"
             f"plan page: {stack.services.plan_url}\n"
             f"files and logs: {directory}\n"
