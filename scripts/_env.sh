@@ -7,8 +7,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${BESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bess-dispatch}
 PINS="$REPO/requirements.txt"
 # Debian packages the root needs: the interpreter, a broker for the tests, and a browser for
-# the plan-page test. Changing this list changes the root's cache key.
-ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,gcc,libc6-dev,ca-certificates,tzdata,mosquitto,openssl,git,chromium,fonts-dejavu-core"
+# the plan-page and Home Assistant UI tests (g++: two of HA's pinned speech packages have no
+# Python 3.14 wheel). Changing this list changes the root's cache key.
+ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,gcc,g++,libc6-dev,ca-certificates,tzdata,mosquitto,openssl,git,chromium,fonts-dejavu-core"
 ROOT_SUITE=sid
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -1,0 +1,245 @@
+"""Home Assistant stopped under a running site (SIGTERM, then SIGKILL) and started again: the
+schedule book, the queued telemetry and the effective mode come back, the energy counters
+continue (no drop that HA's statistics would read as a meter reset, i.e. doubled energy), and
+a subscriber at the broker sees every telemetry message_id exactly once after de-duplication
+(SIGTERM: no duplicate at all)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from ha_demo.stack import DemoStack
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+SCHEDULE_KW = 1.5
+
+
+@dataclass
+class TelemetryCounter:
+    """A persistent-session QoS 1 subscriber on the site's telemetry, counting message_ids."""
+
+    seen: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    client: mqtt.Client | None = None
+
+    def start(self, port: int, username: str, password: str, site: str) -> None:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="restart-test-counter", protocol=mqtt.MQTTv5
+        )
+        client.username_pw_set(username, password)
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
+
+        def on_connect(c: mqtt.Client, _u: Any, _f: Any, _rc: Any, _p: Any = None) -> None:
+            c.subscribe(f"dt/{site}/#", qos=1)
+
+        def on_message(_c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+            payload = json.loads(message.payload)
+            with self.lock:
+                self.seen.append((message.topic, payload["message_id"], payload))
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600  # the broker queues for us while we are away
+        client.connect("127.0.0.1", port, clean_start=False, properties=properties)
+        client.loop_start()
+        self.client = client
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.loop_stop()
+            self.client.disconnect()
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [message_id for _, message_id, _ in self.seen]
+
+    def lifetime(self, metric: str) -> list[tuple[str, float]]:
+        """(measured_at, kWh) of one metric's lifetime topic, de-duplicated, in time order."""
+        with self.lock:
+            rows = {
+                message_id: (payload["measured_at"], payload["measurement_value"]["value"])
+                for topic, message_id, payload in self.seen
+                if topic.endswith(f"/{metric}/lifetime")
+            }
+        return sorted(rows.values())
+
+
+def queued_ids(outbox: Path) -> set[str]:
+    """message_ids waiting in the gateway's outbox (a read-only look at its SQLite file)."""
+    with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
+        return {
+            json.loads(payload)["message_id"]
+            for (payload,) in db.execute("SELECT payload FROM outbox")
+        }
+
+
+async def until(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.5)
+    return value
+
+
+async def until_async(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (value := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.5)
+    return value
+
+
+async def state(stack: DemoStack, key: str) -> str:
+    answer: str = (await stack.client.state(stack.entities[key]))["state"]
+    return answer
+
+
+async def schedule_events(stack: DemoStack, start: datetime) -> list[tuple[str, str, str]]:
+    entity = stack.entities["schedule"]
+    end = start + timedelta(hours=3)
+    events = await stack.client.request(
+        "GET",
+        f"/api/calendars/{entity}?start={quote(start.isoformat())}&end={quote(end.isoformat())}",
+    )
+    return sorted((e["summary"], str(e["start"]), str(e["end"])) for e in events)
+
+
+async def energy_history(stack: DemoStack, key: str, since: datetime) -> list[float]:
+    entity = stack.entities[key]
+    rows = await stack.client.request(
+        "GET",
+        f"/api/history/period/{quote(since.isoformat())}?filter_entity_id={entity}"
+        "&minimal_response&no_attributes",
+    )
+    return [
+        float(row["state"])
+        for row in (rows[0] if rows else [])
+        if row["state"] not in ("unknown", "unavailable")
+    ]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+async def test_restart_mid_schedule_loses_and_doubles_nothing(
+    demo_stack: DemoStack, signum: int
+) -> None:
+    stack = demo_stack
+    # The schedule under test stands in for the optimizer's commands: a fresh plan arriving
+    # after the restart would replace it and hide whether the book came back.
+    await asyncio.to_thread(stack.services.optimizer.stop)
+    await stack.set_up_site()
+    assert stack.entry_id is not None
+    assert stack.simulator is not None
+    counter = TelemetryCounter()
+    counter.start(
+        stack.services.broker_port,
+        "optimizer",
+        stack.services.optimizer_password,
+        stack.site.site_id,
+    )
+    try:
+        began = datetime.now(UTC)
+        start = began.replace(microsecond=0) - timedelta(minutes=1)
+        # A schedule that covers the whole test, loaded like an optimizer command.
+        await stack.client.call_service(
+            "bess_dispatch",
+            "load_schedule",
+            {
+                "config_entry_id": stack.entry_id,
+                "priority": "2",
+                "schedule": [
+                    {
+                        "start": start.isoformat(),
+                        "end": (start + timedelta(hours=2)).isoformat(),
+                        "power_kw": SCHEDULE_KW,
+                    }
+                ],
+            },
+        )
+        await until_async(
+            lambda: _is(stack, "effective_mode", "setpoint"), "the schedule to drive the battery"
+        )
+        await until(lambda: len(counter.ids()) >= 10, "telemetry at the broker")
+        mode_before = await state(stack, "effective_mode")
+        setpoint_before = await state(stack, "setpoint")
+        events_before = await schedule_events(stack, start)
+        assert events_before, "the calendar shows the schedule"
+
+        # Broker away: the gateway queues telemetry in its outbox.
+        await asyncio.to_thread(stack.services.broker.stop)
+        outbox = next((stack.config_dir / ".storage").glob("bess_dispatch.*.outbox.sqlite"))
+        queued = await until(lambda: queued_ids(outbox), "telemetry queued in the outbox", 40)
+        await asyncio.sleep(11)  # one more telemetry round into the outbox
+        queued = queued_ids(outbox)
+
+        await stack.stop_hass(signum)
+        queued_at_stop = queued_ids(outbox)
+        assert queued <= queued_at_stop | set(counter.ids())
+        stack.services.broker.start()
+        stack.services.broker.wait_for_port(stack.services.broker_port, 15)
+        await stack.start_hass()
+        await stack.wait_for_entry_loaded()
+
+        # The outbox drains after the restart: every queued reading reaches the broker.
+        await until(
+            lambda: queued_at_stop <= set(counter.ids()),
+            "every queued message_id at the broker",
+            90,
+        )
+        await until_async(
+            lambda: _is(stack, "messages_queued", "0"), "the outbox to drain after the restart"
+        )
+        await asyncio.sleep(12)  # a fresh telemetry round after the restart
+        assert await state(stack, "effective_mode") == mode_before
+        assert await state(stack, "setpoint") == setpoint_before
+        assert await schedule_events(stack, start) == events_before
+
+        ids = counter.ids()
+        duplicates = len(ids) - len(set(ids))
+        if signum == signal.SIGTERM:
+            assert duplicates == 0, "a clean stop resends nothing"
+
+        # Lifetime counters, as sent and as HA records them, never go down.
+        for metric in (
+            "meter_import_ac",
+            "meter_export_ac",
+            "battery_charge_ac",
+            "battery_discharge_ac",
+            "solar_net_generation_ac",
+        ):
+            sent = [value for _, value in counter.lifetime(metric)]
+            assert sent == sorted(sent), f"{metric} lifetime went down on the wire: {sent}"
+            recorded = await energy_history(stack, metric, began - timedelta(minutes=5))
+            assert recorded == sorted(recorded), f"{metric} state went down in HA: {recorded}"
+        charged = counter.lifetime("battery_charge_ac")
+        print(
+            f"{signal.Signals(signum).name}: {len(ids)} messages, {duplicates} resent, "
+            f"{len(queued_at_stop)} queued at stop; battery charge counter "
+            f"{charged[0][1]:.4f} -> {charged[-1][1]:.4f} kWh over {len(charged)} readings"
+        )
+    finally:
+        counter.stop()
+
+
+async def _is(stack: DemoStack, key: str, wanted: str) -> bool:
+    return await state(stack, key) == wanted
