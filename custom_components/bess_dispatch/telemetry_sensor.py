@@ -98,8 +98,8 @@ class MetricPowerSensor(_LevelSensor):
 
     def __init__(self, runtime: SiteRuntime, telemetry: SiteTelemetry, metric: str) -> None:
         super().__init__(runtime, telemetry, metric, f"{metric}_power", device_of(metric))
-        self._attr_translation_key = "metric_power"
-        self._attr_translation_placeholders = {"metric": metric}
+        # One translated name per metric ("Battery charge power (AC)"), not the raw metric key.
+        self._attr_translation_key = f"{metric}_power"
 
 
 class StoredEnergySensor(_LevelSensor):

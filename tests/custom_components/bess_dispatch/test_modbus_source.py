@@ -97,6 +97,10 @@ async def test_device_readings_become_telemetry(
                 not in ("unknown", "unavailable")
             ),
         )
+        # Named by its translation, not by the raw metric key.
+        power_state = hass.states.get(power_entity)
+        assert power_state is not None
+        assert power_state.attributes["friendly_name"].endswith("Battery charge power (AC)")
 
         telemetry.publish_now()
         topic = f"dt/{SITE}/{GATEWAY}/meter_import_ac/lifetime"
