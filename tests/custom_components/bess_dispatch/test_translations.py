@@ -39,4 +39,5 @@ def test_every_energy_metric_and_its_power_sensor_have_a_name() -> None:
                 continue
             assert sensors[metric.name]["name"], (language, metric.name)
             power = sensors[f"{metric.name}_power"]["name"]
-            assert power and metric.name not in power, (language, metric.name)
+            assert power, (language, metric.name)
+            assert metric.name not in power, (language, metric.name)
