@@ -1,12 +1,18 @@
 """Readings straight from a SunSpec device (a real pymodbus server) into telemetry."""
 
+import threading
 from typing import Any
 
+import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.bess_dispatch.bess_dispatch_core.sunspec import scanner
+from custom_components.bess_dispatch.bess_dispatch_core.sunspec.definitions import (
+    load_model_definition,
+)
 from custom_components.bess_dispatch.const import DOMAIN
 from tests.helpers.asyncapi import validated
 from tests.plugins.mosquitto_broker import Broker
@@ -111,3 +117,20 @@ async def test_device_readings_become_telemetry(
         assert await hass.config_entries.async_unload(entry.entry_id)
     finally:
         client.close()
+
+
+async def test_scanning_reads_the_model_definitions_off_the_event_loop(
+    hass: HomeAssistant, sunspec_device: SunSpecDeviceServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A definition's first load reads pysunspec2's JSON: never on HA's event loop."""
+    threads: list[threading.Thread] = []
+
+    def spy(model_id: int) -> Any:
+        threads.append(threading.current_thread())
+        return load_model_definition(model_id)
+
+    monkeypatch.setattr(scanner, "load_model_definition", spy)
+    result = await to_modbus_step(hass, has_load=False)
+    await hass.config_entries.flow.async_configure(result["flow_id"], device(sunspec_device))
+    assert threads
+    assert all(thread is not threading.main_thread() for thread in threads)

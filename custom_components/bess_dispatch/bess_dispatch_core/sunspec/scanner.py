@@ -8,6 +8,7 @@ official definition is known.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -136,7 +137,9 @@ async def scan_device(link: ModbusLink) -> SunSpecDevice:
                 "register 65535"
             )
         try:
-            definition = load_model_definition(model_id)
+            # The first load of a model reads pysunspec2's JSON (and imports its package):
+            # file work that must not run on the caller's event loop (Home Assistant's).
+            definition = await asyncio.to_thread(load_model_definition, model_id)
         except SunSpecDefinitionError:
             unknown.append(ModelHeader(model_id, address, length))
         else:
