@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .physics import SELF_CONSUMPTION, Action, step
+from .physics import SELF_CONSUMPTION, Action, SlotFlows, step
 from .site import FloatArray, Site
 
 
@@ -28,15 +28,13 @@ class Outcome:
         return self.energy_cost + self.cycle_cost - self.terminal_value
 
 
-def simulate(site: Site, policy: Callable[[int, float], Action] | None) -> Outcome:
-    """Run ``policy(slot, soe_at_start)`` slot by slot; None means no battery at all."""
-    n, dt = site.slots, site.slot_hours
+def slot_flows(site: Site, policy: Callable[[int, float], Action] | None) -> list[SlotFlows]:
+    """Each slot's flows under ``policy(slot, soe_at_start)``; None means no battery at all."""
     battery = site.battery if policy is not None else None
     soe = site.battery.soe_initial_kwh
-    battery_kw, grid_kw, soe_path = np.zeros(n), np.zeros(n), np.zeros(n)
-    imports, exports, throughput = np.zeros(n), np.zeros(n), 0.0
     pv = site.pv_available_kw
-    for t in range(n):
+    slots = []
+    for t in range(site.slots):
         action = policy(t, soe) if policy is not None else SELF_CONSUMPTION
         flows = step(
             site.topology,
@@ -46,8 +44,20 @@ def simulate(site: Site, policy: Callable[[int, float], Action] | None) -> Outco
             pv_kw=float(pv[t]),
             load_kw=float(site.load_kw[t]),
             action=action,
-            slot_hours=dt,
+            slot_hours=site.slot_hours,
         )
+        soe = flows.soe_end_kwh
+        slots.append(flows)
+    return slots
+
+
+def simulate(site: Site, policy: Callable[[int, float], Action] | None) -> Outcome:
+    """Run ``policy(slot, soe_at_start)`` slot by slot; None means no battery at all."""
+    n, dt = site.slots, site.slot_hours
+    soe = site.battery.soe_initial_kwh
+    battery_kw, grid_kw, soe_path = np.zeros(n), np.zeros(n), np.zeros(n)
+    imports, exports, throughput = np.zeros(n), np.zeros(n), 0.0
+    for t, flows in enumerate(slot_flows(site, policy)):
         soe = flows.soe_end_kwh
         battery_kw[t] = flows.charge_kw - flows.discharge_kw
         imports[t], exports[t] = flows.import_kw, flows.export_kw

@@ -35,7 +35,8 @@ from dataclasses import dataclass, replace
 import highspy
 import numpy as np
 
-from .physics import SELF_CONSUMPTION, step
+from .baselines import slot_flows
+from .physics import SELF_CONSUMPTION
 from .result import Plan, PlanStatus, Violation
 from .site import FloatArray, Site, Topology
 
@@ -567,29 +568,16 @@ def _polish(site: Site, relaxation: _Model, point: Plan, time_limit: float | Non
 
 def _rule_plan(site: Site, seconds: tuple[float, float]) -> Plan:
     """What the battery does safely on its own (the self-consumption rule), as a plan."""
-    n, dt = site.slots, site.slot_hours
+    n = site.slots
     flows = np.zeros((6, n))
-    soe = site.battery.soe_initial_kwh
-    pv = site.pv_available_kw
-    for t in range(n):
-        slot = step(
-            site.topology,
-            site.battery,
-            site.grid,
-            soe_kwh=soe,
-            pv_kw=float(pv[t]),
-            load_kw=float(site.load_kw[t]),
-            action=SELF_CONSUMPTION,
-            slot_hours=dt,
-        )
-        soe = slot.soe_end_kwh
+    for t, slot in enumerate(slot_flows(site, lambda _slot, _soe: SELF_CONSUMPTION)):
         flows[:, t] = (
             slot.charge_kw,
             slot.discharge_kw,
             slot.import_kw,
             slot.export_kw,
             slot.pv_used_kw,
-            soe,
+            slot.soe_end_kwh,
         )
     return assemble_plan(
         site,

@@ -168,6 +168,15 @@ async def outage_hour(hass: HomeAssistant, broker: Broker) -> tuple[MockConfigEn
     return entry, now
 
 
+def telemetry_ids(received: list[tuple[str, bytes]]) -> list[str]:
+    """message_ids of the telemetry among ``received``, in arrival order."""
+    return [
+        validated(topic, payload)[1]["message_id"]
+        for topic, payload in received
+        if topic.startswith("dt/")
+    ]
+
+
 async def broker_back(
     hass: HomeAssistant,
     broker: Broker,
@@ -181,31 +190,19 @@ async def broker_back(
     broker.start()
     client = OptimizerClient(broker)
     received: list[tuple[str, bytes]] = []
-    ids: list[str] = []
     try:
         if retrying is not None:
             from .test_setup_checks import retry_until_loaded
 
             await retry_until_loaded(hass, retrying)
         # The backlog drains at 20 messages/s: wait for it (a loaded CI machine is slower
-        # than a fixed window), then a little longer so a duplicate would show.
+        # than a fixed window), then one more second so a duplicate would show.
         for _ in range(60):
-            batch = await collect(client, hass, 1.0)
-            received += batch
-            ids += [
-                validated(topic, payload)[1]["message_id"]
-                for topic, payload in batch
-                if topic.startswith("dt/")
-            ]
-            if set(queued) <= set(ids):
+            received += await collect(client, hass, 1.0)
+            if set(queued) <= set(telemetry_ids(received)):
                 break
-        extra = await collect(client, hass, 1.0)
-        received += extra
-        ids += [
-            validated(topic, payload)[1]["message_id"]
-            for topic, payload in extra
-            if topic.startswith("dt/")
-        ]
+        received += await collect(client, hass, 1.0)
+        ids = telemetry_ids(received)
     finally:
         client.close()
     assert len(ids) == len(set(ids)), "a reading arrived twice"
