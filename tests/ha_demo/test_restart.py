@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,7 +86,8 @@ class TelemetryCounter:
 
 def queued_ids(outbox: Path) -> set[str]:
     """message_ids waiting in the gateway's outbox (a read-only look at its SQLite file)."""
-    with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
+    # closing(): sqlite3's own context manager commits but leaves the connection open.
+    with closing(sqlite3.connect(f"file:{outbox}?mode=ro", uri=True)) as db:
         return {
             json.loads(payload)["message_id"]
             for (payload,) in db.execute("SELECT payload FROM outbox")
