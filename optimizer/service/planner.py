@@ -21,7 +21,7 @@ from bess_dispatch_core.protocol import Command, Priority
 from optimizer.addon.options import SiteSettings, UseCase
 from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize
-from optimizer.modes import suggest_actions
+from optimizer.modes import plan_actions
 from optimizer.physics import SELF_CONSUMPTION, Action
 from optimizer.result import Plan
 from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, Topology
@@ -165,7 +165,7 @@ def make_plan(
         load_kw=site.load_kw,
         soe_start_kwh=site.battery.soe_initial_kwh,
         plan=plan,
-        actions=tuple(suggest_actions(site, plan)),
+        actions=tuple(plan_actions(site, plan)),
     )
 
 
