@@ -15,7 +15,7 @@ import queue
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -108,9 +108,18 @@ def _bar(out: TextIO, done: int, total: int, *, finished: int, jobs: int, starte
 
 
 def run_fleet(
-    jobs: Sequence[Job], data_dir: Path, *, processes: int = 2, out: TextIO = sys.stderr
+    jobs: Sequence[Job],
+    data_dir: Path,
+    *,
+    processes: int = 2,
+    out: TextIO = sys.stderr,
+    on_result: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Every job over ``processes`` worker processes, results in the order of ``jobs``."""
+    """Every job over ``processes`` worker processes, results in the order of ``jobs``.
+
+    ``on_result`` sees each scenario-year as it finishes, so a long run that is stopped
+    keeps what it measured.
+    """
     if processes < 1:
         raise ValueError(f"processes: must be >= 1, got {processes}")
     started = time.perf_counter()
@@ -122,8 +131,14 @@ def run_fleet(
         pending = [
             pool.apply_async(run_job, (index, job, data_dir)) for index, job in enumerate(jobs)
         ]
+        reported: set[int] = set()
         while True:
             finished = sum(task.ready() for task in pending)
+            for index, task in enumerate(pending):
+                if on_result is not None and index not in reported and task.ready():
+                    reported.add(index)
+                    if task.successful():
+                        on_result(task.get())
             try:
                 index, slots, _ = progress.get(timeout=1.0)
                 done[index] = slots
@@ -142,23 +157,27 @@ def captured_median(results: Sequence[JobResult]) -> float:
     return statistics.median(shares) if shares else float("nan")
 
 
-def format_fleet_table(results: Sequence[JobResult]) -> str:
-    header = (
-        f"{'home':>4} {'FY':>4} {'export':<6} {'no battery':>11} {'rule':>10} {'own fcst':>10} "
-        f"{'perfect':>10} {'captured':>9} {'saving rule':>11} {'saving own':>10} "
-        f"{'saving perf':>11} {'guard':>6}"
+FLEET_HEADER = (
+    f"{'home':>4} {'FY':>4} {'export':<6} {'no battery':>11} {'rule':>10} {'own fcst':>10} "
+    f"{'perfect':>10} {'captured':>9} {'saving rule':>11} {'saving own':>10} "
+    f"{'saving perf':>11} {'guard':>6}"
+)
+
+
+def format_fleet_row(item: JobResult) -> str:
+    job, r = item.job, item.result
+    export = "fixed" if job.scenario == "a1" else "spot"
+    flag = "  < rule" if item.worse_than_rule else ""
+    return (
+        f"{job.home:>4} {job.fiscal_year:>4} {export:<6} {r.no_battery:>11,.0f} "
+        f"{r.rule:>10,.0f} {r.own:>10,.0f} {r.perfect:>10,.0f} {r.captured:>9.1%} "
+        f"{r.no_battery - r.rule:>11,.0f} {r.no_battery - r.own:>10,.0f} "
+        f"{r.no_battery - r.perfect:>11,.0f} {r.fallback_share:>6.0%}{flag}"
     )
-    lines = [header, "-" * len(header)]
-    for item in results:
-        job, r = item.job, item.result
-        export = "fixed" if job.scenario == "a1" else "spot"
-        flag = "  < rule" if item.worse_than_rule else ""
-        lines.append(
-            f"{job.home:>4} {job.fiscal_year:>4} {export:<6} {r.no_battery:>11,.0f} "
-            f"{r.rule:>10,.0f} {r.own:>10,.0f} {r.perfect:>10,.0f} {r.captured:>9.1%} "
-            f"{r.no_battery - r.rule:>11,.0f} {r.no_battery - r.own:>10,.0f} "
-            f"{r.no_battery - r.perfect:>11,.0f} {r.fallback_share:>6.0%}{flag}"
-        )
+
+
+def format_fleet_table(results: Sequence[JobResult]) -> str:
+    lines = [FLEET_HEADER, "-" * len(FLEET_HEADER), *map(format_fleet_row, results)]
     worse = [item for item in results if item.worse_than_rule]
     lines.append(
         f"median captured {captured_median(results):.1%} over {len(results)} scenario-years; "

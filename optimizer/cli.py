@@ -58,7 +58,13 @@ def _int_list(text: str) -> list[int]:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from .backtest_fleet import fleet_jobs, format_fleet_table, run_fleet
+    from .backtest_fleet import (
+        FLEET_HEADER,
+        fleet_jobs,
+        format_fleet_row,
+        format_fleet_table,
+        run_fleet,
+    )
 
     jobs = fleet_jobs(
         args.homes,
@@ -67,7 +73,13 @@ def _fleet(args: argparse.Namespace) -> int:
         days=args.days,
         mapping=args.mapping,
     )
-    results = run_fleet(jobs, args.data, processes=args.processes)
+    print(f"as they finish:\n{FLEET_HEADER}", flush=True)
+    results = run_fleet(
+        jobs,
+        args.data,
+        processes=args.processes,
+        on_result=lambda item: print(format_fleet_row(item), flush=True),
+    )
     print(format_fleet_table(results))
     return 0
 

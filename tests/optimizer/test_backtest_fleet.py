@@ -58,8 +58,12 @@ def test_jobs_run_in_worker_processes_with_one_progress_bar(tmp_path: Path) -> N
     write_data(tmp_path)
     jobs = fleet_jobs([189, 208], [2024], ["a1", "a2"], days=1)
     out = io.StringIO()
-    results = run_fleet(jobs, tmp_path, processes=2, out=out)
+    seen: list[Job] = []
+    results = run_fleet(
+        jobs, tmp_path, processes=2, out=out, on_result=lambda item: seen.append(item.job)
+    )
     assert [item.job for item in results] == jobs
+    assert sorted(seen, key=jobs.index) == jobs  # each as it finished
     assert "192/192 slots, 4/4 scenario-years" in out.getvalue()
     for item in results:
         r = item.result
@@ -88,4 +92,5 @@ def test_fleet_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     write_data(tmp_path)
     argv = ["fleet", "--data", str(tmp_path), "--homes", "189", "--years", "2024"]
     assert main([*argv, "--exports", "a1", "--days", "1", "--processes", "1"]) == 0
-    assert " 189 2024 fixed" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.count(" 189 2024 fixed") == 2  # as it finished, then in the table
