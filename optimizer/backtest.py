@@ -18,11 +18,14 @@ it over the next hours (:mod:`optimizer.forecast.pv_nowcast`); load = median of 
 over the last 14 weekdays or weekend days (:mod:`optimizer.forecast.load_median`; the
 exponentially smoothed profile remains with ``load_median_days=0``).
 
-Execution (``cautious``, the default): the first slot is sent as SETPOINT only when the plan
-trades with the grid (charges beyond the forecast PV surplus, or discharges beyond the
-forecast load), as NO_DISCHARGE when it holds energy, and as SELF_CONSUMPTION otherwise, so
-the battery follows the real PV and load wherever the plan only meant to self-consume.
-``cautious=False`` sends the exact plan-equivalent mode (:func:`optimizer.modes.suggest_actions`).
+Execution: the first slot's mode is what the service sends (:func:`optimizer.modes.plan_actions`,
+the deployed mapping unless ``mapping`` names another of :data:`optimizer.modes.MAPPINGS`), run
+through the gateway's own control law and hard limits (:mod:`optimizer.gateway_execution`).
+``cautious`` sends SETPOINT only when the plan trades with the grid (charges beyond the forecast
+PV surplus, or discharges beyond the forecast load), NO_DISCHARGE when it holds energy, and
+SELF_CONSUMPTION otherwise, so the battery follows the real PV and load wherever the plan only
+meant to self-consume; ``exact`` sends each slot's plan-equivalent mode
+(:func:`optimizer.modes.suggest_actions`).
 
 Guard: each re-plan also simulates the rule over the same forecast horizon; when the plan's
 expected gain over the rule is below ``guard_margin`` (JPY per 48 h) the slot follows the
@@ -52,9 +55,10 @@ from .forecast.load_median import RecentMedianProfile
 from .forecast.price import forecast_prices, published_until
 from .forecast.pv import RatioForecast, clear_sky_pv_kw
 from .forecast.pv_nowcast import NowcastForecast
+from .gateway_execution import execute, hard_limits
 from .model import optimize
-from .modes import cautious_action, suggest_actions
-from .physics import SELF_CONSUMPTION, Action, step
+from .modes import DEPLOYED_MAPPING, MAPPINGS, plan_actions
+from .physics import SELF_CONSUMPTION, Action
 from .site import Battery, FloatArray, Grid, Site, Tariff, Topology
 
 HORIZON_SLOTS = 96
@@ -183,7 +187,7 @@ def run_scenario(
     days: int,
     *,
     guard_margin: float = 0.0,
-    cautious: bool = True,
+    mapping: str = DEPLOYED_MAPPING,
     oracle: frozenset[str] = frozenset(),
     pv_days: int = 7,
     pv_quantile: float = 1.0,
@@ -192,8 +196,14 @@ def run_scenario(
     pv_fade_slots: float = 6.0,
     load_median_days: int = 14,
     out: TextIO = sys.stderr,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ScenarioResult:
-    """Backtest ``days`` days starting WARMUP_DAYS into ``series``."""
+    """Backtest ``days`` days starting WARMUP_DAYS into ``series``.
+
+    ``progress(done, total)`` replaces the progress bar on ``out`` (parallel runs report to one).
+    """
+    if mapping not in MAPPINGS:
+        raise ValueError(f"mapping: {mapping!r} is not one of {sorted(MAPPINGS)}")
     started = time.perf_counter()
     dt = 0.5
     first, total = WARMUP_DAYS * 48, days * 48
@@ -206,6 +216,7 @@ def run_scenario(
     import_all = scenario.import_price(series.spot)
     export_all = scenario.export_price(series.spot)
     battery = scenario.battery
+    limits = hard_limits(battery, scenario.grid)
     year_value = battery.discharge_efficiency * float(np.quantile(import_all[first:last], 0.25))
 
     window = slice(first, last)
@@ -280,11 +291,12 @@ def run_scenario(
             action = SELF_CONSUMPTION
             fallbacks += 1
         else:
-            action = cautious_action(site, plan) if cautious else suggest_actions(site, plan)[0]
-        flows = step(
+            action = plan_actions(site, plan, mapping)[0]
+        _, flows = execute(
             scenario.topology,
             battery,
             scenario.grid,
+            limits,
             soe_kwh=soe,
             pv_kw=float(pv_actual[i]),
             load_kw=float(load_actual[i]),
@@ -298,7 +310,10 @@ def run_scenario(
         own.soe_kwh.append(soe)
         load_profile.observe(bool(weekend[i]), int(slot_of_day[i]), float(load_actual[i]))
         if step_index % 200 == 0 or step_index == total - 1:
-            _progress(out, scenario.name, step_index + 1, total, started)
+            if progress is not None:
+                progress(step_index + 1, total)
+            else:
+                _progress(out, scenario.name, step_index + 1, total, started)
     own.cost -= year_value * soe
     rule_trace = Trace(
         list(rule_outcome.battery_kw), list(rule_outcome.soe_kwh), rule_outcome.net_cost

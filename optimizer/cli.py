@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from .modes import DEPLOYED_MAPPING, MAPPINGS
+
 DEFAULT_DATA = Path("../shared/data")
 
 
@@ -27,7 +29,7 @@ def _backtest(args: argparse.Namespace) -> int:
             series,
             args.days,
             guard_margin=args.guard_margin,
-            cautious=not args.exact,
+            mapping=args.mapping,
             oracle=frozenset(args.oracle.split(",")) - {""},
             pv_days=args.pv_days,
             pv_quantile=args.pv_quantile,
@@ -46,6 +48,42 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas: {text!r}"
+        ) from error
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from .backtest_fleet import (
+        FLEET_HEADER,
+        fleet_jobs,
+        format_fleet_row,
+        format_fleet_table,
+        run_fleet,
+    )
+
+    jobs = fleet_jobs(
+        args.homes,
+        args.years,
+        [part for part in args.exports.split(",") if part],
+        days=args.days,
+        mapping=args.mapping,
+    )
+    print(f"as they finish:\n{FLEET_HEADER}", flush=True)
+    results = run_fleet(
+        jobs,
+        args.data,
+        processes=args.processes,
+        on_result=lambda item: print(format_fleet_row(item), flush=True),
+    )
+    print(format_fleet_table(results))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -58,7 +96,10 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--only", default="", help="run scenarios whose name starts so")
     backtest.add_argument("--guard-margin", type=float, default=0.0, help="JPY per 48 h plan")
     backtest.add_argument(
-        "--exact", action="store_true", help="send each slot's plan-equivalent mode as is"
+        "--mapping",
+        default=DEPLOYED_MAPPING,
+        choices=sorted(MAPPINGS),
+        help="plan -> protocol modes (default: what the service sends)",
     )
     backtest.add_argument(
         "--oracle", default="", help="plan on the real future for these: price,pv,load"
@@ -78,6 +119,17 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--plot", type=Path, default=Path("artifacts/backtest_week.png"))
     backtest.add_argument("--plot-day", type=int, default=120, help="first day of the week")
     backtest.set_defaults(handler=_backtest)
+    fleet = commands.add_parser(
+        "fleet", help="backtest every home and fiscal year in parallel (one table)"
+    )
+    fleet.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory")
+    fleet.add_argument("--homes", type=_int_list, default=[137, 140, 162, 189, 208])
+    fleet.add_argument("--years", type=_int_list, default=[2023, 2024], help="fiscal years")
+    fleet.add_argument("--exports", default="a1,a2", help="a1 export fixed, a2 export at spot")
+    fleet.add_argument("--days", type=int, default=365)
+    fleet.add_argument("--processes", type=int, default=2, help="worker processes (niced)")
+    fleet.add_argument("--mapping", default=DEPLOYED_MAPPING, choices=sorted(MAPPINGS))
+    fleet.set_defaults(handler=_fleet)
     from .demo import add_parser as add_demo
     from .service.serve import add_parser as add_serve
 

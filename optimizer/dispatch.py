@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .baselines import no_battery, self_consumption_rule
 from .model import optimize
-from .modes import suggest_actions
+from .modes import plan_actions
 from .physics import Action
 from .result import Plan
 from .site import Site
@@ -15,7 +15,7 @@ from .site import Site
 @dataclass(frozen=True, slots=True)
 class Dispatch:
     plan: Plan
-    actions: tuple[Action, ...]  # per slot: the protocol mode equivalent to the plan
+    actions: tuple[Action, ...]  # per slot: the protocol mode the service sends
     no_battery_cost: float  # same horizon, same prices, no battery
     rule_cost: float  # same horizon with the self-consumption rule (net of terminal value)
 
@@ -29,7 +29,7 @@ def dispatch(site: Site) -> Dispatch:
     plan = optimize(site)
     return Dispatch(
         plan,
-        tuple(suggest_actions(site, plan)),
+        tuple(plan_actions(site, plan)),
         no_battery(site).net_cost,
         self_consumption_rule(site).net_cost,
     )

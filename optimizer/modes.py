@@ -7,6 +7,8 @@ the forecast is right, and reacts sensibly to the real PV and load when it is no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bess_dispatch_core.protocol import ControlMode
 
 from .physics import SELF_CONSUMPTION, Action
@@ -65,3 +67,19 @@ def cautious_action(site: Site, plan: Plan, slot: int = 0) -> Action:
     if deficit > _TOL_KW and discharge <= _TOL_KW:
         return Action(ControlMode.NO_DISCHARGE)
     return SELF_CONSUMPTION
+
+
+def cautious_actions(site: Site, plan: Plan) -> list[Action]:
+    """:func:`cautious_action` for every slot of the plan."""
+    return [cautious_action(site, plan, slot) for slot in range(site.slots)]
+
+
+Mapping = Callable[[Site, Plan], list[Action]]
+MAPPINGS: dict[str, Mapping] = {"exact": suggest_actions, "cautious": cautious_actions}
+# What the service sends and the backtest executes: one code path, chosen by measurement.
+DEPLOYED_MAPPING = "cautious"
+
+
+def plan_actions(site: Site, plan: Plan, mapping: str = DEPLOYED_MAPPING) -> list[Action]:
+    """The protocol modes sent for a plan: the deployed mapping unless another is named."""
+    return MAPPINGS[mapping](site, plan)

@@ -21,7 +21,10 @@ class Action:
 
     mode: ControlMode
     power_kw: float = 0.0  # SETPOINT only: + charge, - discharge
-    max_charge_kw: float = math.inf  # LIMIT_CHARGE only
+    max_charge_kw: float = math.inf  # LIMIT_CHARGE on the wire; a cap in every following mode
+    # Not on the wire: the gateway's control law caps discharge (SoE, export limit) in the
+    # modes where the battery follows PV and load (see optimizer.gateway_execution).
+    max_discharge_kw: float = math.inf
 
 
 SELF_CONSUMPTION = Action(ControlMode.SELF_CONSUMPTION)
@@ -70,10 +73,9 @@ def step(
             else:
                 discharge = min(-action.power_kw, discharge_limit)
         elif mode is not ControlMode.IDLE:
-            cap = action.max_charge_kw if mode is ControlMode.LIMIT_CHARGE else math.inf
-            charge = min(surplus, charge_limit, cap)
+            charge = min(surplus, charge_limit, max(action.max_charge_kw, 0.0))
             if mode is not ControlMode.NO_DISCHARGE:
-                discharge = min(deficit, discharge_limit)
+                discharge = min(deficit, discharge_limit, max(action.max_discharge_kw, 0.0))
     pv_used = pv_kw
     injection = pv_used + discharge - charge  # what reaches the AC bus from PV and battery
     if injection > inverter:

@@ -19,16 +19,17 @@ import numpy as np
 
 from bess_dispatch_core.protocol import Command, Priority
 from optimizer.addon.options import SiteSettings, UseCase
+from optimizer.baselines import no_battery, self_consumption_rule, simulate
 from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize
-from optimizer.modes import suggest_actions
+from optimizer.modes import plan_actions
 from optimizer.physics import SELF_CONSUMPTION, Action
 from optimizer.result import Plan
 from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, Topology
 
 from .prices import PriceSource
 from .site_state import SLOT, SiteState, slot_floor
-from .status import PlanQuality
+from .status import PlanEconomics, PlanQuality
 
 PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
 GRID_LIMIT_KW = 100.0  # the connection is not the binding limit of a home battery
@@ -57,6 +58,7 @@ class SitePlan:
     soe_start_kwh: float
     plan: Plan
     actions: tuple[Action, ...]
+    economics: PlanEconomics | None = None  # None: not computed (a plan made by hand)
 
     @property
     def quality(self) -> PlanQuality:
@@ -157,6 +159,7 @@ def make_plan(
         settings, state.soe_kwh, prices=price, export_price=export_price, pv_kw=pv, load_kw=load
     )
     plan = optimize(site, budget_s=plan_budget_s(layers))
+    actions = tuple(plan_actions(site, plan))
     return SitePlan(
         made_at=now,
         slot_starts=tuple(starts),
@@ -165,7 +168,19 @@ def make_plan(
         load_kw=site.load_kw,
         soe_start_kwh=site.battery.soe_initial_kwh,
         plan=plan,
-        actions=tuple(suggest_actions(site, plan)),
+        actions=actions,
+        economics=expected_economics(site, actions),
+    )
+
+
+def expected_economics(site: Site, actions: tuple[Action, ...]) -> PlanEconomics:
+    """The modes sent, the rule and no battery, each simulated on the plan's forecast."""
+    sent = simulate(site, lambda slot, _soe: actions[slot])
+    return PlanEconomics(
+        horizon_hours=site.slots * site.slot_hours,
+        plan_cost=sent.net_cost,
+        rule_cost=self_consumption_rule(site).net_cost,
+        no_battery_cost=no_battery(site).net_cost,
     )
 
 

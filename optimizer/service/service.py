@@ -631,6 +631,7 @@ class OptimizerService:
                 layers=dict(state.layers),
                 last_error=state.last_error,
                 plan_quality=None if runtime.plan is None else runtime.plan.quality,
+                plan_economics=None if runtime.plan is None else runtime.plan.economics,
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:

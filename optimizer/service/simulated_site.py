@@ -3,7 +3,8 @@
 Commands go through :class:`Dispatcher` (schedule book, validation, responses) and its
 control law; telemetry through :class:`TelemetryPipeline` (lifetime counters, windows,
 cadence). Only the battery, PV and load are simulated: :func:`optimizer.physics.step` with
-the gateway's decision as the action, in sub-steps of the caller's choosing.
+the gateway's decision as the action (:func:`optimizer.gateway_execution.executed_action`), in
+sub-steps of the caller's choosing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.control_law import ControlDecision, HardLimits
+from bess_dispatch_core.gateway.control_law import HardLimits
 from bess_dispatch_core.gateway.control_law import SiteState as GatewaySiteState
 from bess_dispatch_core.gateway.dispatcher import Dispatcher
 from bess_dispatch_core.gateway.energy_counter import MeterSemantics
@@ -31,7 +32,8 @@ from bess_dispatch_core.protocol import (
     telemetry_feedback_topic,
 )
 from optimizer.addon.options import SiteSettings
-from optimizer.physics import Action, step
+from optimizer.gateway_execution import executed_action
+from optimizer.physics import step
 from optimizer.site import Grid
 
 from .planner import GRID_LIMIT_KW, TOPOLOGY, battery_of
@@ -74,16 +76,6 @@ class Meters:
     lifetime_kwh: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys((PV, IMPORT, EXPORT, CHARGE, DISCHARGE), 0.0)
     )
-
-
-def _action(decision: ControlDecision) -> Action:
-    if decision.setpoint_kw is not None:
-        return Action(ControlMode.SETPOINT, power_kw=decision.setpoint_kw)
-    if decision.mode is ControlMode.LIMIT_CHARGE:
-        return Action(ControlMode.LIMIT_CHARGE, max_charge_kw=decision.max_charge_kw)
-    if decision.mode is ControlMode.NO_DISCHARGE:
-        return Action(ControlMode.NO_DISCHARGE)
-    return Action(ControlMode.SELF_CONSUMPTION)
 
 
 class SimulatedSite:
@@ -203,7 +195,7 @@ class SimulatedSite:
             soe_kwh=self.soe_kwh,
             pv_kw=pv,
             load_kw=load,
-            action=_action(decision),
+            action=executed_action(decision),
             slot_hours=hours,
         )
         meters = self.meters.lifetime_kwh

@@ -28,6 +28,28 @@ class PlanQuality:
 
 
 @dataclass(frozen=True)
+class PlanEconomics:
+    """What the current plan is expected to cost over its horizon, under its own forecasts.
+
+    ``plan_cost`` is the modes actually sent, simulated slot by slot on the forecast (not the
+    plan's own optimum); all three are net of the value of the energy left at the end.
+    """
+
+    horizon_hours: float
+    plan_cost: float
+    rule_cost: float  # the battery's own self-consumption over the same horizon
+    no_battery_cost: float
+
+    @property
+    def saving_vs_rule(self) -> float:
+        return self.rule_cost - self.plan_cost
+
+    @property
+    def saving_vs_no_battery(self) -> float:
+        return self.no_battery_cost - self.plan_cost
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     site_id: str
     connected: bool
@@ -37,6 +59,7 @@ class SiteStatus:
     layers: dict[str, str | None]  # "p2"/"p1"/"p0" -> last command_id
     last_error: str | None
     plan_quality: PlanQuality | None = None  # None: no plan yet
+    plan_economics: PlanEconomics | None = None  # None: no plan yet
 
 
 class StatusSource(Protocol):

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from optimizer.service.status import PlanPoint, PlanQuality, SiteStatus
+from optimizer.service.status import PlanEconomics, PlanPoint, PlanQuality, SiteStatus
 
 LAYER_NAMES = ("p2", "p1", "p0")
 
@@ -26,6 +26,23 @@ def site_status_json(status: SiteStatus) -> dict[str, Any]:
         "layers": {name: status.layers.get(name) for name in LAYER_NAMES},
         "last_error": status.last_error,
         "plan_quality": _quality_json(status.plan_quality),
+        "plan_economics": _economics_json(status.plan_economics),
+    }
+
+
+def _economics_json(economics: PlanEconomics | None) -> dict[str, Any] | None:
+    if economics is None:
+        return None
+    field = "plan_economics: "
+    return {
+        "horizon_hours": _finite(economics.horizon_hours, field + "horizon_hours"),
+        "plan_cost": _finite(economics.plan_cost, field + "plan_cost"),
+        "rule_cost": _finite(economics.rule_cost, field + "rule_cost"),
+        "no_battery_cost": _finite(economics.no_battery_cost, field + "no_battery_cost"),
+        "saving_vs_rule": _finite(economics.saving_vs_rule, field + "saving_vs_rule"),
+        "saving_vs_no_battery": _finite(
+            economics.saving_vs_no_battery, field + "saving_vs_no_battery"
+        ),
     }
 
 

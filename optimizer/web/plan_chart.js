@@ -255,6 +255,14 @@
     return "self-consumption rule (no solver answer in time)" + seconds;
   }
 
+  // Expected over the plan's horizon on its own forecasts; the rule is the battery alone.
+  function planSaving(economics) {
+    if (!economics) return "no plan yet";
+    return formatNumber(economics.saving_vs_rule) + " vs the rule, " +
+      formatNumber(economics.saving_vs_no_battery) + " vs no battery (next " +
+      formatNumber(economics.horizon_hours) + " h)";
+  }
+
   function drawStatus(status) {
     const table = document.getElementById("status");
     table.textContent = "";
@@ -265,6 +273,7 @@
       ["last telemetry", age(status.last_telemetry)],
       ["last plan", age(status.last_plan_at)],
       ["plan quality", planQuality(status.plan_quality)],
+      ["expected saving", planSaving(status.plan_economics)],
       ["p2 (3 h)", status.layers.p2 || "none"],
       ["p1 (48 h)", status.layers.p1 || "none"],
       ["p0 (1 year)", status.layers.p0 || "none"],

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from optimizer.service.status import PlanPoint, PlanQuality, SiteStatus
+from optimizer.service.status import PlanEconomics, PlanPoint, PlanQuality, SiteStatus
 
 JST = timezone(timedelta(hours=9))
 PLAN_START = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
@@ -77,4 +77,5 @@ def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
         last_error=None if connected else "no telemetry for 15 min",
         # A plan from a hard price day: the budget ran out 0.62 % from the proven bound.
         plan_quality=PlanQuality("feasible", 0.0062, 0.81) if connected else None,
+        plan_economics=PlanEconomics(48.0, 512.5, 530.0, 801.25) if connected else None,
     )

@@ -58,6 +58,14 @@ async def test_status_of_a_site(client: TestClient[Any, Any]) -> None:
         "layers": {"p2": "p2-0007", "p1": "p1-0002", "p0": None},
         "last_error": None,
         "plan_quality": {"status": "feasible", "gap": 0.0062, "solve_seconds": 0.81},
+        "plan_economics": {
+            "horizon_hours": 48.0,
+            "plan_cost": 512.5,
+            "rule_cost": 530.0,
+            "no_battery_cost": 801.25,
+            "saving_vs_rule": 17.5,
+            "saving_vs_no_battery": 288.75,
+        },
     }
 
 
@@ -68,6 +76,7 @@ async def test_status_of_an_offline_site_has_nulls(client: TestClient[Any, Any])
     assert body["last_telemetry"] is None
     assert body["last_error"] == "no telemetry for 15 min"
     assert body["plan_quality"] is None
+    assert body["plan_economics"] is None
 
 
 async def test_plan_of_a_site(client: TestClient[Any, Any]) -> None:

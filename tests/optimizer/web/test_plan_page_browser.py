@@ -104,6 +104,7 @@ async def test_chromium_draws_the_plan_chart_under_ingress(
     assert "online" in dom
     assert "p2-0007" in dom  # status table filled in
     assert "best found in the time budget, within 0.62 % of optimal (0.81 s)" in dom
+    assert "17.5 vs the rule, 289 vs no battery (next 48 h)" in dom
     assert '<select name="site"' in dom  # two sites: a selector
     assert screenshot.stat().st_size > 10_000
 
