@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 from optimizer.addon.credentials import CREDENTIALS_FILE, OPTIMIZER_USERNAME
 from optimizer.addon.generate import AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import Listeners
-from tests.plugins.mosquitto_broker import find_mosquitto
+from tests.plugins.mosquitto_broker import find_mosquitto, mosquitto_run_as_user
 
 from .processes import HOST, ManagedProcess, free_port
 
@@ -72,17 +71,6 @@ def addon_options(site: DemoSite) -> dict[str, Any]:
     }
 
 
-def _broker_user() -> str | None:
-    # Started as root, Mosquitto drops to "mosquitto" as in the add-on: it must own its files.
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("mosquitto")
-    except KeyError:
-        return None
-    return "mosquitto"
-
-
 @dataclass
 class AddonServices:
     """Mosquitto and ``python -m optimizer serve`` from the generated files."""
@@ -137,7 +125,7 @@ def prepare_addon_services(directory: Path, site: DemoSite) -> AddonServices:
         AddonEnvironment(
             state_dir=data,
             out_dir=directory / "run",
-            broker_user=_broker_user(),
+            broker_user=mosquitto_run_as_user(),
             listeners=Listeners(plain_port=broker_port, bind_address=HOST),
             ingress_port=web_port,
             timezone="Asia/Tokyo",

@@ -50,6 +50,7 @@ a plain broker), ``uses_tls``.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -138,6 +139,18 @@ def find_mosquitto() -> Path:
             "mosquitto not found: run the tests through scripts/env or set BESS_MOSQUITTO"
         )
     return Path(found)
+
+
+def mosquitto_run_as_user() -> str | None:
+    """The user a broker started as root drops to ("mosquitto", as in the add-on), so the
+    generated files must belong to it; None when not root or no such user exists."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return None
+    return "mosquitto"
 
 
 def _find_mosquitto_passwd(mosquitto: Path) -> Path:

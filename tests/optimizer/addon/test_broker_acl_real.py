@@ -8,8 +8,6 @@ broker drops to the "mosquitto" account like in the add-on, so file ownership is
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import queue
 import shutil
 import socket
@@ -35,7 +33,7 @@ from bess_dispatch_core.protocol.topics import (
 )
 from optimizer.addon.generate import AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import Listeners
-from tests.plugins.mosquitto_broker import find_mosquitto
+from tests.plugins.mosquitto_broker import find_mosquitto, mosquitto_run_as_user
 
 RESOURCES = Path(__file__).parent / "resources"
 HOST = "127.0.0.1"
@@ -48,17 +46,6 @@ def _free_port() -> int:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _broker_user() -> str | None:
-    # Started as root, Mosquitto drops to "mosquitto": generate files that user owns.
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("mosquitto")
-    except KeyError:
-        return None
-    return "mosquitto"
 
 
 @dataclass
@@ -88,7 +75,7 @@ def generated_broker(socket_enabled: None) -> Iterator[RunningBroker]:
             AddonEnvironment(
                 state_dir=data,
                 out_dir=root / "run",
-                broker_user=_broker_user(),
+                broker_user=mosquitto_run_as_user(),
                 listeners=Listeners(plain_port=port, bind_address=HOST),
             ),
         )
