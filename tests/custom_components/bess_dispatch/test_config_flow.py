@@ -454,18 +454,9 @@ async def test_options_refuse_a_replaced_sensor_that_does_not_exist(
 async def test_options_of_a_modbus_site_skip_the_sensor_mapping(
     hass: HomeAssistant, mosquitto_broker: Broker, sunspec_device: Any
 ) -> None:
-    from .test_modbus_source import device, to_modbus_step
+    from .test_modbus_source import set_up_modbus_site
 
-    result = await to_modbus_step(hass, has_load=False)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], device(sunspec_device)
-    )
-    result = await choose(hass, result, "broker")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form(mosquitto_broker)
-    )
-    await hass.async_block_till_done()
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entry = await set_up_modbus_site(hass, mosquitto_broker, sunspec_device)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"grid_charging_allowed": True, "actuator": "none"}

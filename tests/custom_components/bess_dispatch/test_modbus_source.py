@@ -43,6 +43,20 @@ async def to_modbus_step(hass: HomeAssistant, has_load: bool) -> Any:
     return await choose(hass, result, "modbus_source")
 
 
+async def set_up_modbus_site(
+    hass: HomeAssistant, broker: Broker, server: SunSpecDeviceServer
+) -> config_entries.ConfigEntry:
+    """A site without a load, read from ``server``, set up through the whole config flow."""
+    result = await to_modbus_step(hass, has_load=False)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], device(server))
+    result = await choose(hass, result, "broker")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(broker))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["source_type"] == "modbus"
+    return hass.config_entries.async_entries(DOMAIN)[0]
+
+
 async def test_a_site_with_a_load_needs_sensors_the_device_lacks(
     hass: HomeAssistant, sunspec_device: SunSpecDeviceServer
 ) -> None:
@@ -73,18 +87,7 @@ async def test_device_readings_become_telemetry(
 ) -> None:
     client = OptimizerClient(mosquitto_broker)
     try:
-        result = await to_modbus_step(hass, has_load=False)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], device(sunspec_device)
-        )
-        result = await choose(hass, result, "broker")
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], form(mosquitto_broker)
-        )
-        await hass.async_block_till_done()
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert result["data"]["source_type"] == "modbus"
-        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        entry = await set_up_modbus_site(hass, mosquitto_broker, sunspec_device)
         telemetry = entry.runtime_data.telemetry
         # The SoE of the simulated battery reaches the control law through the pipeline.
         await wait_for(hass, lambda: telemetry.soe_kwh() is not None)

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -16,9 +15,8 @@ from tests.plugins.mosquitto_broker import Broker, MakeMosquittoBroker
 from tests.plugins.sunspec_device import SunSpecDeviceServer
 
 from .conftest import GATEWAY, SITE, add_source_sensors, entry_data, set_soc
-from .test_config_flow import choose, form
 from .test_control import wait_for
-from .test_modbus_source import device, to_modbus_step
+from .test_modbus_source import set_up_modbus_site
 
 
 async def retry_until_loaded(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -74,17 +72,7 @@ async def test_broker_gone_at_start_retries_with_the_reason_then_recovers(
 async def test_modbus_device_gone_at_start_retries_with_the_reason_then_recovers(
     hass: HomeAssistant, mosquitto_broker: Broker, sunspec_device: SunSpecDeviceServer
 ) -> None:
-    result = await to_modbus_step(hass, has_load=False)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], device(sunspec_device)
-    )
-    result = await choose(hass, result, "broker")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form(mosquitto_broker)
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entry = await set_up_modbus_site(hass, mosquitto_broker, sunspec_device)
     # Home Assistant stops; at its next start the inverter is off the network.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await sunspec_device.stop()
