@@ -96,20 +96,16 @@ def _encode(document: dict[str, object]) -> bytes:
     return json.dumps(document).encode()
 
 
-async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
-    hass: HomeAssistant, mosquitto_broker: Broker
-) -> None:
-    """HA's MQTT loses its broker: the gateway says so and keeps messages in the outbox."""
-    from custom_components.bess_dispatch.bess_dispatch_core.gateway.publish_handle import (
-        PublishOutcome,
-    )
+async def ha_mqtt_site(hass: HomeAssistant, broker: Broker, *, birth: bool = True) -> config_entries.ConfigEntry:
+    """HA's MQTT integration on ``broker``, and a site set up to use it; its entry.
 
-    # No birth message: HA's MQTT publishes it a few seconds after connecting, and when the
-    # broker is already gone by then its task fails (HA's behaviour, not the gateway's).
+    ``birth=False``: HA's MQTT publishes its birth message a few seconds after connecting;
+    a test that stops the broker before then would see that task fail (HA's behaviour).
+    """
     mqtt_entry = MockConfigEntry(
         domain="mqtt",
-        data={"broker": mosquitto_broker.host, "port": mosquitto_broker.port},
-        options={"birth_message": {}},
+        data={"broker": broker.host, "port": broker.port},
+        options={} if birth else {"birth_message": {}},
     )
     mqtt_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
@@ -118,8 +114,20 @@ async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
     await hass.config_entries.flow.async_configure(flow_id, {})
     await hass.async_block_till_done()
     entry = hass.config_entries.async_entries(DOMAIN)[0]
+    await wait_for(hass, lambda: entry.runtime_data.runtime.link_status.connected)
+    return entry
+
+
+async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    """HA's MQTT loses its broker: the gateway says so and keeps messages in the outbox."""
+    from custom_components.bess_dispatch.bess_dispatch_core.gateway.publish_handle import (
+        PublishOutcome,
+    )
+
+    entry = await ha_mqtt_site(hass, mosquitto_broker, birth=False)
     runtime = entry.runtime_data.runtime
-    await wait_for(hass, lambda: runtime.link_status.connected)
 
     mosquitto_broker.stop()
     await wait_for(hass, lambda: not runtime.link_status.connected, within=10.0)
@@ -134,18 +142,8 @@ async def test_a_subscription_made_after_start_is_delivered(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:
     """Subscribing from another thread once HA's MQTT link runs: it still reaches HA."""
-    mqtt_entry = MockConfigEntry(
-        domain="mqtt", data={"broker": mosquitto_broker.host, "port": mosquitto_broker.port}
-    )
-    mqtt_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
-    await wait_for(hass, lambda: mqtt.is_connected(hass))
-    flow_id = await start_flow_to_broker_choice(hass)
-    await hass.config_entries.flow.async_configure(flow_id, {})
-    await hass.async_block_till_done()
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entry = await ha_mqtt_site(hass, mosquitto_broker)
     link = entry.runtime_data.runtime.link
-    await wait_for(hass, lambda: link.status.connected)
 
     received: list[tuple[str, bytes]] = []
     await hass.async_add_executor_job(
