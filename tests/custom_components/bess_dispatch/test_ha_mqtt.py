@@ -96,7 +96,9 @@ def _encode(document: dict[str, object]) -> bytes:
     return json.dumps(document).encode()
 
 
-async def ha_mqtt_site(hass: HomeAssistant, broker: Broker, *, birth: bool = True) -> config_entries.ConfigEntry:
+async def ha_mqtt_site(
+    hass: HomeAssistant, broker: Broker, *, birth: bool = True
+) -> config_entries.ConfigEntry:
     """HA's MQTT integration on ``broker``, and a site set up to use it; its entry.
 
     ``birth=False``: HA's MQTT publishes its birth message a few seconds after connecting;
