@@ -9,6 +9,7 @@ optimizer's TelemetryFeedback are handled here too.
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
@@ -228,9 +230,16 @@ class SiteTelemetry(UpdateListeners):
                     "Stored telemetry state for %s is unreadable: %s", self.site_id, err
                 )
         path = outbox_path(self.hass, self.entry_id)
-        opened = await self.hass.async_add_executor_job(
-            lambda: open_outbox(path, now=dt_util.utcnow())
-        )
+        try:
+            opened = await self.hass.async_add_executor_job(
+                lambda: open_outbox(path, now=dt_util.utcnow())
+            )
+        except sqlite3.OperationalError as err:  # locked or an I/O error: not damaged
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="outbox_busy",
+                translation_placeholders={"error": str(err)},
+            ) from err
         self.outbox = opened.outbox
         self.forwarder = Forwarder(
             self.outbox,

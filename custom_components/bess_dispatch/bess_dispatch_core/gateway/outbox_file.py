@@ -18,6 +18,10 @@ SET_ASIDE_MARK = ".unreadable-"
 _COMPANIONS = ("", "-wal", "-shm")  # SQLite's WAL files go with the database
 
 
+# SQLite's names for "this file is not (or no longer) a database".
+DAMAGED_FILE_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+
+
 @dataclass(frozen=True, slots=True)
 class OpenedOutbox:
     """The outbox in use; ``set_aside`` and ``error`` say what happened to an unreadable one."""
@@ -32,7 +36,13 @@ def open_outbox(path: Path, *, now: datetime, policy: OutboxPolicy | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return OpenedOutbox(Outbox(path, policy))
-    except (sqlite3.DatabaseError, ValueError) as err:
+    except ValueError as err:  # a schema this code does not know
+        error = f"{type(err).__name__}: {err}"
+    except sqlite3.DatabaseError as err:
+        # Only a damaged file is set aside: a locked or unreadable-for-now one (busy, I/O)
+        # still holds queued telemetry, so the caller retries later instead.
+        if err.sqlite_errorname not in DAMAGED_FILE_ERRORS:
+            raise
         error = f"{type(err).__name__}: {err}"
     aside = path.with_name(f"{path.name}{SET_ASIDE_MARK}{now.strftime('%Y%m%dT%H%M%S%fZ')}")
     for suffix in _COMPANIONS:

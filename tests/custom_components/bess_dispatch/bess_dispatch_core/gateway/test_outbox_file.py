@@ -63,3 +63,20 @@ def test_a_newer_schema_is_set_aside(tmp_path: Path) -> None:
 
 def test_outbox_files_of_a_missing_folder(tmp_path: Path) -> None:
     assert outbox_files(tmp_path / "nowhere" / "outbox.sqlite") == []
+
+
+def test_a_locked_file_is_not_set_aside(tmp_path: Path) -> None:
+    """Locked is not damaged: its queued telemetry stays where it is for the next try."""
+    path = tmp_path / "outbox.sqlite"
+    with Outbox(path) as outbox:
+        outbox.append("dt/a", b"1", 1, 0.0)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            open_outbox(path, now=NOW)
+    finally:
+        holder.close()
+    assert [p.name for p in outbox_files(path)] == ["outbox.sqlite"]
+    with Outbox(path) as outbox:
+        assert len(outbox) == 1
