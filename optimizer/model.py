@@ -45,11 +45,6 @@ _OBJ_TOL = 1e-7
 _MIN_RUN_S = 0.005  # below this, starting HiGHS is pointless
 
 
-class SolveError(RuntimeError):
-    """No plan. :func:`optimize` no longer raises it (it always answers, at worst with the
-    rule); kept so callers that still catch it need no change."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Soft:
     """Soft SoE row: s[slot] >= bound (lower) or s[slot] <= bound (upper), slack penalised."""

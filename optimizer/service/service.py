@@ -56,7 +56,6 @@ from bess_dispatch_core.protocol import (
 from bess_dispatch_core.protocol.telemetry import Unit
 from optimizer.addon.options import SiteSettings
 from optimizer.addon.service_config import ServiceConfig
-from optimizer.model import SolveError
 from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
@@ -559,7 +558,7 @@ class OptimizerService:
             plan = make_plan(
                 runtime.settings, inputs, self.prices, self.export_price, now, layers=layers
             )
-        except (InputError, PriceError, SolveError, ValueError) as error:
+        except (InputError, PriceError, ValueError) as error:
             with self._lock:
                 runtime.state.last_error = f"planning failed: {error}"
             _LOGGER.error("site %s: planning failed: %s", runtime.settings.site_id, error)
