@@ -12,8 +12,8 @@ step "mypy --strict: pure packages (bess_dispatch_core, optimizer)"
 mypy -p bess_dispatch_core -p optimizer || fail "mypy (pure packages)"
 step "mypy --strict: Home Assistant integration"
 mypy -p custom_components.bess_dispatch || fail "mypy (integration)"
-step "mypy --strict: the Home Assistant demo (ha_demo)"
-mypy -p ha_demo || fail "mypy (ha_demo)"
+step "mypy --strict: the Home Assistant demo (ha_demo) and the device simulators"
+mypy -p ha_demo -p simulators || fail "mypy (ha_demo, simulators)"
 
 step "pytest with coverage"
 rm -f .coverage .coverage.*

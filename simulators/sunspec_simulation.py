@@ -12,8 +12,9 @@ Physics, advanced lazily to the clock's time on every Modbus request and on
 - watchdog: ``InOutWRte_RvrtTms`` seconds after the last write to the controls, the
   controls revert by themselves (mode 0, rates 100 %).
 
-Imports of ``bess_dispatch_core`` happen here, not in the pytest plugin module: pytest loads
-``-p`` plugins before it puts ``custom_components/bess_dispatch`` on ``sys.path``.
+Served over Modbus TCP by :func:`simulators.sunspec_server.start_sunspec_server`. Imports
+``bess_dispatch_core``: the tests' pytest plugin imports this module lazily, since pytest
+loads ``-p`` plugins before it puts ``pure/`` on ``sys.path``.
 """
 
 from __future__ import annotations

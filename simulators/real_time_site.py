@@ -1,0 +1,52 @@
+"""The simulated SunSpec site (:mod:`.sunspec_simulation`) in real time: wall-clock physics,
+PV and load following the time of day, and a battery that does self-consumption on its own
+and obeys the model 124 controls the gateway writes (with their revert watchdog). Serve it
+with ``start_sunspec_server(site.simulation, host, port, before_request=site.refresh)``."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .sunspec_simulation import SunSpecSimulation
+
+PV_PEAK_W = 4_500.0
+BASE_LOAD_W = 500.0
+EVENING_LOAD_W = 1_500.0
+
+
+def pv_w(hour: float) -> float:
+    """A clear day: a half sine between 06:00 and 18:00."""
+    if not 6.0 < hour < 18.0:
+        return 0.0
+    return PV_PEAK_W * math.sin(math.pi * (hour - 6.0) / 12.0)
+
+
+def load_w(hour: float) -> float:
+    """A base load with an evening bump around 19:00."""
+    return BASE_LOAD_W + EVENING_LOAD_W * math.exp(-(((hour - 19.0) / 2.0) ** 2))
+
+
+@dataclass
+class RealTimeSite:
+    """The simulation plus the profile that drives it, in one time zone."""
+
+    simulation: SunSpecSimulation
+    timezone: ZoneInfo
+
+    @classmethod
+    def create(cls, timezone: str = "Asia/Tokyo") -> RealTimeSite:
+        return cls(SunSpecSimulation(clock=time.time), ZoneInfo(timezone))
+
+    def refresh(self) -> None:
+        """Bring the physics to now, then set PV, load and the inverter's own wish."""
+        self.simulation.advance()
+        now = datetime.now(self.timezone)
+        hour = now.hour + now.minute / 60 + now.second / 3600
+        self.simulation.pv_w = pv_w(hour)
+        self.simulation.load_w = load_w(hour)
+        # Self-consumption: the inverter charges surplus PV and covers the deficit.
+        self.simulation.own_battery_w = self.simulation.pv_w - self.simulation.load_w
