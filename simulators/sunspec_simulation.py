@@ -7,7 +7,10 @@ Physics, advanced lazily to the clock's time on every Modbus request and on
 - battery power (positive = charging) = the inverter's own wish ``own_battery_w``
   clamped into the model 124 window ``[-OutWRte, +InWRte]`` % of ``WChaMax`` (each side
   only when its ``StorCtl_Mod`` bit is set), and to 0 at full / at the reserve;
-- SoC follows the battery power; inverter AC power = PV - battery; grid = load - inverter;
+- SoC follows the battery power; grid = load + battery - PV; the inverter's AC power is
+  PV - battery for a hybrid inverter (DC-coupled battery, the default) and PV alone when
+  ``ac_coupled`` (an AC-link site: the battery has an inverter of its own, which this
+  device reports only through models 124 and 802);
 - lifetime energies accumulate;
 - watchdog: ``InOutWRte_RvrtTms`` seconds after the last write to the controls, the
   controls revert by themselves (mode 0, rates 100 %).
@@ -131,6 +134,8 @@ class SunSpecSimulation:
     own_battery_w: float = 0.0
     pv_w: float = 3_000.0
     load_w: float = 1_000.0
+    #: True: a PV inverter with an AC-coupled battery beside it (see the module's docs).
+    ac_coupled: bool = False
     inverter_energy_wh: float = 1_234_567.0
     grid_import_wh: float = 500_000.0
     grid_export_wh: float = 250_000.0
@@ -174,12 +179,12 @@ class SunSpecSimulation:
 
     @property
     def inverter_ac_w(self) -> float:
-        return self.pv_w - self.battery_power_w
+        return self.pv_w if self.ac_coupled else self.pv_w - self.battery_power_w
 
     @property
     def grid_w(self) -> float:
         """Positive = import from the grid."""
-        return self.load_w - self.inverter_ac_w
+        return self.load_w + self.battery_power_w - self.pv_w
 
     @property
     def controls_active(self) -> bool:
