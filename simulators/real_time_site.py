@@ -32,14 +32,15 @@ def load_w(hour: float) -> float:
 
 @dataclass
 class RealTimeSite:
-    """The simulation plus the profile that drives it, in one time zone."""
+    """The simulation plus the profile that drives it, in one time zone: an AC-link home (a
+    PV inverter, a battery with its own inverter, a grid meter and the house's load)."""
 
     simulation: SunSpecSimulation
     timezone: ZoneInfo
 
     @classmethod
     def create(cls, timezone: str = "Asia/Tokyo") -> RealTimeSite:
-        return cls(SunSpecSimulation(clock=time.time), ZoneInfo(timezone))
+        return cls(SunSpecSimulation(clock=time.time, ac_coupled=True), ZoneInfo(timezone))
 
     def refresh(self) -> None:
         """Bring the physics to now, then set PV, load and the inverter's own wish."""
