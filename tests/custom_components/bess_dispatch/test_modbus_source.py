@@ -16,7 +16,7 @@ from custom_components.bess_dispatch.bess_dispatch_core.sunspec.definitions impo
 from custom_components.bess_dispatch.const import DOMAIN
 from tests.helpers.asyncapi import validated
 from tests.plugins.mosquitto_broker import Broker
-from tests.plugins.sunspec_device import SunSpecDeviceServer
+from tests.plugins.sunspec_device import PlainModbusServer, SunSpecDeviceServer
 
 from .conftest import BATTERY_DATA, GATEWAY, SITE, SITE_DATA, OptimizerClient
 from .test_config_flow import choose, form
@@ -107,6 +107,23 @@ async def test_an_ac_link_home_reads_its_load_from_the_device(
     await wait_for(hass, lambda: all(value(key) is not None for key in expected))
     assert {key: value(key) for key in expected} == pytest.approx(expected)
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_modbus_device_without_sunspec_is_refused(
+    hass: HomeAssistant, modbus_server_without_sunspec: PlainModbusServer
+) -> None:
+    result = await to_modbus_step(hass, has_load=False)
+    server = modbus_server_without_sunspec
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "source_host": server.host,
+            "source_port": server.port,
+            "source_unit_id": server.unit_id,
+            "source_interval_s": 10,
+        },
+    )
+    assert result["errors"] == {"base": "not_sunspec"}
 
 
 async def test_unreachable_device_is_named(hass: HomeAssistant, socket_enabled: None) -> None:
