@@ -108,3 +108,23 @@ async def test_damaged_saved_telemetry_state_is_logged_and_the_site_starts_fresh
     assert entry.state is ConfigEntryState.LOADED
     assert f"Stored telemetry state for {SITE} is unreadable" in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_what_is_sent_is_saved_before_it_is_queued(
+    hass: HomeAssistant, mosquitto_broker: Broker, hass_storage: dict[str, Any]
+) -> None:
+    """A Home Assistant killed right after a send restarts from at least what it sent: the
+    saved state is the one the queued messages were made from, with no stop or delay."""
+    entry = await setup_site(hass, mosquitto_broker)
+    telemetry = entry.runtime_data.telemetry
+    key = f"{DOMAIN}.{entry.entry_id}.telemetry"
+    hass.states.async_set(
+        "sensor.meter_import_ac",
+        "1002.5",
+        {"unit_of_measurement": "kWh", "state_class": "total_increasing"},
+    )
+    await hass.async_block_till_done()
+    assert telemetry.publish_now() > 0
+    await hass.async_block_till_done()
+    assert hass_storage[key]["data"]["pipeline"] == telemetry.pipeline.to_dict()
+    assert await hass.config_entries.async_unload(entry.entry_id)
