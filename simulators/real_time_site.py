@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from .energy_log import EnergyLog
 from .sunspec_simulation import SunSpecSimulation
 
 PV_PEAK_W = 4_500.0
@@ -37,6 +38,8 @@ class RealTimeSite:
 
     simulation: SunSpecSimulation
     timezone: ZoneInfo
+    #: grid_import, grid_export, inverter, battery_charge, battery_discharge, load (Wh).
+    energy: EnergyLog = field(default_factory=EnergyLog)
 
     @classmethod
     def create(cls, timezone: str = "Asia/Tokyo") -> RealTimeSite:
@@ -45,6 +48,17 @@ class RealTimeSite:
     def refresh(self) -> None:
         """Bring the physics to now, then set PV, load and the inverter's own wish."""
         self.simulation.advance()
+        self.energy.record(
+            self.simulation.clock(),
+            {
+                "grid_import": self.simulation.grid_import_wh,
+                "grid_export": self.simulation.grid_export_wh,
+                "inverter": self.simulation.inverter_energy_wh,
+                "battery_charge": self.simulation.battery_charged_wh,
+                "battery_discharge": self.simulation.battery_discharged_wh,
+                "load": self.simulation.load_consumed_wh,
+            },
+        )
         now = datetime.now(self.timezone)
         hour = now.hour + now.minute / 60 + now.second / 3600
         self.simulation.pv_w = pv_w(hour)

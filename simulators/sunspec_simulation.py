@@ -11,7 +11,7 @@ Physics, advanced lazily to the clock's time on every Modbus request and on
   PV - battery for a hybrid inverter (DC-coupled battery, the default) and PV alone when
   ``ac_coupled`` (an AC-link site: the battery has an inverter of its own, which this
   device reports only through models 124 and 802);
-- lifetime energies accumulate;
+- lifetime energies accumulate (the battery's too, though no model reports them);
 - watchdog: ``InOutWRte_RvrtTms`` seconds after the last write to the controls, the
   controls revert by themselves (mode 0, rates 100 %).
 
@@ -139,6 +139,11 @@ class SunSpecSimulation:
     inverter_energy_wh: float = 1_234_567.0
     grid_import_wh: float = 500_000.0
     grid_export_wh: float = 250_000.0
+    #: What went into and out of the battery and into the load (no SunSpec point: for
+    #: tests to compare with).
+    battery_charged_wh: float = 0.0
+    battery_discharged_wh: float = 0.0
+    load_consumed_wh: float = 0.0
     # Model 124 controls.
     storctl_mod: int = 0
     in_rate_percent: float = 100.0
@@ -233,6 +238,9 @@ class SunSpecSimulation:
         self.inverter_energy_wh += max(inverter, 0.0) * hours
         self.grid_import_wh += max(grid, 0.0) * hours
         self.grid_export_wh += max(-grid, 0.0) * hours
+        self.battery_charged_wh += max(battery, 0.0) * hours
+        self.battery_discharged_wh += max(-battery, 0.0) * hours
+        self.load_consumed_wh += max(self.load_w, 0.0) * hours
 
     # --- register image -----------------------------------------------------------------
     def model_address(self, model_id: int) -> int:
