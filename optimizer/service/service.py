@@ -3,7 +3,7 @@
 For each configured site it subscribes to ``dt/{site}/+/#`` (telemetry, alerts) and
 ``res/{site}/command`` (answers to its commands), and on every :meth:`tick`:
 
-- closes the measured slots into PV/load history (:mod:`.site_state`);
+- closes the measured slots into PV/load history (:mod:`.site_memory`);
 - re-plans at every 30-minute slot, and at once when the SoE drifts far from the plan or
   the prices change; publishes p2 (3 h) every slot, p1 (48 h) every 6 h, p0 (1 year) at
   start and weekly;
@@ -54,29 +54,28 @@ from bess_dispatch_core.protocol import (
     telemetry_feedback_topic,
 )
 from bess_dispatch_core.protocol.telemetry import Unit
-from optimizer.addon.options import SiteSettings
-from optimizer.addon.service_config import ServiceConfig
+from optimizer.settings.service_config import ServiceConfig
+from optimizer.settings.site import SiteSettings
 from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
-from .site_state import (
+from .site_memory import (
     COUNTERS,
     SLOT,
     DamagedStateFileError,
     PastSlot,
     ResponseRecord,
-    SiteState,
+    SiteMemory,
     load_state,
     save_state,
     slot_floor,
 )
 from .status import PlanPoint, SiteStatus
-from .telemetry_guard import MAX_FUTURE_SKEW, PhysicalLimits, reading_time_problem
+from .telemetry_guard import MAX_FUTURE_SKEW, SOE, PhysicalLimits, reading_time_problem
 
 _LOGGER = logging.getLogger(__name__)
 
-SOE = "battery_soe"
 MAX_RETRIES = 3
 RETRY_FIRST = timedelta(minutes=1)
 P1_EVERY = timedelta(hours=6)
@@ -102,7 +101,7 @@ class _Pending:
 @dataclass(slots=True)
 class _SiteRuntime:
     settings: SiteSettings
-    state: SiteState
+    state: SiteMemory
     plan: SitePlan | None = None
     price_version: str | None = None
     p0_sent_this_run: bool = False
@@ -174,10 +173,10 @@ class OptimizerService:
                 DEFAULT_PROFILE.filter(TopicKind.COMMAND_RESPONSE, site_id), self._on_message
             )
 
-    def _restored(self, settings: SiteSettings) -> SiteState:
+    def _restored(self, settings: SiteSettings) -> SiteMemory:
         """The site's state from its file; a fresh one, with the reason in ``last_error``,
         when the file is damaged (it is set aside, never overwritten)."""
-        state = SiteState(
+        state = SiteMemory(
             settings.site_id,
             self.config.timezone,
             has_load=settings.has_load,
@@ -318,7 +317,9 @@ class OptimizerService:
             self._feedback(address.site_id, address.gateway_id, message_id, errors)
 
     @staticmethod
-    def _observe(state: SiteState, metric: str, value: float, at: datetime) -> ProtocolError | None:
+    def _observe(
+        state: SiteMemory, metric: str, value: float, at: datetime
+    ) -> ProtocolError | None:
         """Hand a reading to the state; the refusal if the site's physics rule it out."""
         if metric == SOE:
             problem = state.observe_soe(value, at)
@@ -551,7 +552,7 @@ class OptimizerService:
         return changed
 
     def _replan(
-        self, runtime: _SiteRuntime, inputs: SiteState, now: datetime, layers: set[Priority]
+        self, runtime: _SiteRuntime, inputs: SiteMemory, now: datetime, layers: set[Priority]
     ) -> bool:
         """Plan ``layers`` from ``inputs`` without the lock; then, under it, make it current."""
         try:

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimizer.addon.options import PvSystem
 from optimizer.forecast.load import SmoothedProfile
+from optimizer.settings.site import PvSystem
 
 from . import state_fields as fields
 from . import telemetry_guard
@@ -79,8 +79,11 @@ class ResponseRecord:
     at: datetime
 
 
-class SiteState:
-    """Per-site telemetry, history, forecasts profiles and the layers sent."""
+class SiteMemory:
+    """The service's memory of one site: telemetry, history, forecast profiles, layers sent.
+
+    (Not the gateway's ``control_law.SiteState``, which is one instant's SoE, PV and load.)
+    """
 
     def __init__(
         self,
@@ -215,7 +218,7 @@ class SiteState:
                 del self.measured[start]
         return closed
 
-    def planning_copy(self) -> SiteState:
+    def planning_copy(self) -> SiteMemory:
         """What the planner reads (SoE, measured slots, profiles), detached from this state
         so telemetry can go on while a solve runs off the service lock."""
         planning = copy.copy(self)
@@ -391,7 +394,7 @@ def state_path(state_dir: Path, site_id: str) -> Path:
     return state_dir / f"site-{site_id}.json"
 
 
-def save_state(state_dir: Path, state: SiteState) -> None:
+def save_state(state_dir: Path, state: SiteMemory) -> None:
     """Write atomically: a crash mid-write leaves the previous file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_path(state_dir, state.site_id)
@@ -409,7 +412,7 @@ class DamagedStateFileError(ValueError):
         self.set_aside = set_aside
 
 
-def load_state(state_dir: Path, state: SiteState, *, now: datetime | None = None) -> bool:
+def load_state(state_dir: Path, state: SiteMemory, *, now: datetime | None = None) -> bool:
     """Restore ``state`` from its file; False when there is none.
 
     A file that cannot be read whole (not JSON, truncated, empty, wrong shape or types) is
