@@ -20,7 +20,8 @@ from optimizer.settings.options import (
 from optimizer.settings.site import PvSystem, UseCase
 from optimizer.settings.tariff import SpotFormat, TariffKind, TouPeriod
 
-RESOURCES = Path(__file__).parent / "resources"
+# The add-on options files the add-on tests use too.
+RESOURCES = Path(__file__).parents[1] / "addon" / "resources"
 
 
 def example(name: str) -> dict[str, Any]:
