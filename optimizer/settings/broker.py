@@ -1,7 +1,7 @@
 """The add-on's broker options: which broker the optimizer and the gateways meet on.
 
-(Named ``BrokerOptions``, not ``BrokerSettings``: the integration has a ``BrokerSettings`` of
-its own for the gateway's connection.)
+(Named ``BrokerOptions``, not ``BrokerSettings``: that is the MQTT link's connection
+settings in the core, which the service and the simulation use next to these.)
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# The one UseCase (the integration's config flow uses the same values); re-exported here so
+# a reader of the settings finds every type a site has in one module.
 from bess_dispatch_core.protocol.metrics import UseCase
 
 from .field_reader import FieldReader, json_kind
