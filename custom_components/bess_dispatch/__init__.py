@@ -19,9 +19,9 @@ from homeassistant.helpers.typing import ConfigType
 
 from .actuator_setup import build_actuator
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
-from .bess_dispatch_core.gateway.link_failure import LinkError
-from .bess_dispatch_core.gateway.mqtt_link import MqttLink
-from .bess_dispatch_core.gateway.tls_context import TlsConfigError
+from .bess_dispatch_core.link.link_failure import LinkError
+from .bess_dispatch_core.link.mqtt_link import MqttLink
+from .bess_dispatch_core.link.tls_context import TlsConfigError
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .broker import AUTH_FAILURES, build_broker_settings

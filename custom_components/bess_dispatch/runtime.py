@@ -28,9 +28,9 @@ from .bess_dispatch_core.gateway.dispatcher import (
     ManualOverride,
     read_command,
 )
-from .bess_dispatch_core.gateway.link_failure import LinkError
-from .bess_dispatch_core.gateway.mqtt_link import LinkStatus
 from .bess_dispatch_core.gateway.watchdog import SetpointRefresher
+from .bess_dispatch_core.link.link_failure import LinkError
+from .bess_dispatch_core.link.mqtt_link import LinkStatus
 from .bess_dispatch_core.protocol.command import Command
 from .bess_dispatch_core.protocol.errors import ErrorCode, ProtocolError
 from .bess_dispatch_core.protocol.responses import CommandResponse

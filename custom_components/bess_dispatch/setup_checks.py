@@ -12,8 +12,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 
-from .bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
-from .bess_dispatch_core.gateway.mqtt_link import BrokerSettings, probe_broker
+from .bess_dispatch_core.link.link_failure import LinkError, LinkFailure
+from .bess_dispatch_core.link.mqtt_link import BrokerSettings, probe_broker
 from .bess_dispatch_core.sunspec.errors import SunSpecError
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .bess_dispatch_core.sunspec.scanner import find_base_address

@@ -14,14 +14,14 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
 from bess_dispatch_core.gateway.control_law import HardLimits
 from bess_dispatch_core.gateway.control_law import SiteState as GatewaySiteState
 from bess_dispatch_core.gateway.dispatcher import Dispatcher
 from bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import (
     ControlMode,
     Priority,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 
+from ..link.backoff import ExponentialBackoff
 from ..protocol.metrics import UseCase
 from ..sunspec.decoding import DecodedModel
 from ..sunspec.errors import SunSpecError, SunSpecModelChainError
@@ -41,7 +42,6 @@ from ..sunspec.scanner import (
     refresh_model,
     scan_device,
 )
-from .backoff import ExponentialBackoff
 from .energy_counter import MeterSemantics, PowerFlow
 from .metric_source import PERCENT, MetricSource, SourceQuantity
 
