@@ -46,6 +46,7 @@ from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outbox_file import open_outbox, outbox_files
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from .bess_dispatch_core.protocol.metrics import BATTERY_ENERGY_REMAINING, BATTERY_SOE
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .broker_link import BrokerLink
@@ -58,8 +59,6 @@ STORE_VERSION = 1
 SAVE_DELAY_S = 30.0
 # Alerts about sources and the backlog are checked this often (and on every send).
 HOUSEKEEPING_INTERVAL = timedelta(seconds=30)
-BATTERY_SOE = "battery_soe"
-ENERGY_REMAINING = "battery_energy_remaining"
 
 _KWH: dict[str, float] = {
     UnitOfEnergy.WATT_HOUR: 0.001,
@@ -95,7 +94,7 @@ def _unit(hass: HomeAssistant, entity_id: str) -> str | None:
 def _quantity(metric: str, unit: str | None) -> SourceQuantity:
     if metric == BATTERY_SOE:
         return SourceQuantity.SOC_PERCENT if unit == "%" else SourceQuantity.ENERGY_STATE
-    if metric == ENERGY_REMAINING:
+    if metric == BATTERY_ENERGY_REMAINING:
         return SourceQuantity.ENERGY_STATE
     return SourceQuantity.POWER if unit in _KW else SourceQuantity.ENERGY
 
@@ -173,11 +172,11 @@ class SiteTelemetry(UpdateListeners):
             self.quantities[metric] = quantity
             pipeline_sources.append(self._source(metric, quantity, entity_id))
         measured = {source.metric for source in pipeline_sources}
-        self.nameplate_remaining = ENERGY_REMAINING not in measured
+        self.nameplate_remaining = BATTERY_ENERGY_REMAINING not in measured
         if self.nameplate_remaining:
-            self.quantities[ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
+            self.quantities[BATTERY_ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
             pipeline_sources.append(
-                MetricSource(ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
+                MetricSource(BATTERY_ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
             )
         self.interval = interval
         self.window = window
@@ -373,7 +372,7 @@ class SiteTelemetry(UpdateListeners):
             self._timer()
             self._timer = None
         if self.nameplate_remaining:
-            self.pipeline.observe(ENERGY_REMAINING, self.usable_kwh, now)
+            self.pipeline.observe(BATTERY_ENERGY_REMAINING, self.usable_kwh, now)
         messages = self.pipeline.due(now)
         messages += self.alerts.check_soe(self.soe_kwh(), now)
         self._send(messages)

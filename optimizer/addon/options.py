@@ -18,6 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+# UseCase: how the battery is connected, the protocol's one definition.
+from bess_dispatch_core.protocol.metrics import UseCase
+
 # Ids become MQTT topic levels, Mosquitto usernames ("site.gateway") and ACL lines, so they
 # are narrower than the protocol's rule (no "/", "+", "#"): no dots, spaces or "%" either.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -49,14 +52,6 @@ class SpotFormat(StrEnum):
 
     JEPX = "jepx"  # JEPX spot CSV (48 half-hour slots per day)
     TIMESTAMP_PRICE = "timestamp_price"  # "timestamp,price" rows, ISO-8601 timestamps
-
-
-class UseCase(StrEnum):
-    """How the battery is connected (the values the integration's config flow uses)."""
-
-    AC_LINK = "ac_link"
-    DC_LINK = "dc_link"
-    STANDALONE = "standalone"
 
 
 class LogLevel(StrEnum):

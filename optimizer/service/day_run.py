@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bess_dispatch_core.link.mqtt_link import BrokerSettings
+from bess_dispatch_core.protocol.metrics import UseCase
 from optimizer.addon.options import (
     AddonOptions,
     BrokerMode,
@@ -23,7 +24,6 @@ from optimizer.addon.options import (
     SpotFormat,
     TariffKind,
     TariffSettings,
-    UseCase,
 )
 from optimizer.addon.options import BrokerSettings as AddonBroker
 from optimizer.addon.service_config import (

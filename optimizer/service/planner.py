@@ -18,7 +18,8 @@ from datetime import datetime
 import numpy as np
 
 from bess_dispatch_core.protocol import Command, Priority
-from optimizer.addon.options import SiteSettings, UseCase
+from bess_dispatch_core.protocol.metrics import UseCase
+from optimizer.addon.options import SiteSettings
 from optimizer.baselines import no_battery, self_consumption_rule, simulate
 from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize

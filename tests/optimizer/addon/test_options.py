@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bess_dispatch_core.protocol.metrics import UseCase
 from optimizer.addon.options import (
     BrokerMode,
     LogLevel,
@@ -17,7 +18,6 @@ from optimizer.addon.options import (
     SpotFormat,
     TariffKind,
     TouPeriod,
-    UseCase,
     load_options,
     options_to_dict,
     parse_options,
