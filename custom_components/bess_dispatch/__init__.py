@@ -110,6 +110,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         link=link,
         dispatcher=Dispatcher(limits),
         telemetry=telemetry,
+        spawn=lambda target, name: entry.async_create_background_task(hass, target, name),
         actuator=actuator,
         revert_after_s=revert_after_s,
     )

@@ -16,6 +16,7 @@ from .bess_dispatch_core.units import percent_of_capacity
 from .entity import BATTERY_DEVICE, GATEWAY_DEVICE, BessDispatchEntity
 from .runtime import SiteRuntime
 from .telemetry import SiteTelemetry
+from .update_listeners import UpdateListeners
 
 GRID_METER_DEVICE = "grid_meter"
 PV_DEVICE = "pv"
@@ -41,9 +42,9 @@ class _TelemetryEntity(BessDispatchEntity):
         super().__init__(runtime, key, device)
         self.telemetry = telemetry
 
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.telemetry.async_add_listener(self.async_write_ha_state))
+    def _update_source(self) -> UpdateListeners:
+        # The telemetry only: the runtime's control changes say nothing these entities show.
+        return self.telemetry
 
 
 class MetricEnergySensor(_TelemetryEntity, SensorEntity):
