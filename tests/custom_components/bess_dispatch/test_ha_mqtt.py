@@ -125,7 +125,7 @@ async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
 ) -> None:
     """HA's MQTT loses its broker: the gateway says so, queues the readings in its outbox,
     and delivers every one of them exactly once when HA's MQTT has its broker back."""
-    from custom_components.bess_dispatch.bess_dispatch_core.gateway.publish_handle import (
+    from custom_components.bess_dispatch.bess_dispatch_core.link.publish_handle import (
         PublishOutcome,
     )
 

@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from bess_dispatch_core.gateway.link_failure import (
+from bess_dispatch_core.link.link_failure import (
     LinkError,
     LinkFailure,
     classify_connack,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink, MqttProtocol
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink, MqttProtocol
 from tests.plugins.mosquitto_broker import MakeMosquittoBroker
 
 TIMEOUT_S = 5.0

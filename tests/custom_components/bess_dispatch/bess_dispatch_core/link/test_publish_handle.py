@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bess_dispatch_core.gateway.publish_handle import PublishHandle, PublishOutcome
+from bess_dispatch_core.link.publish_handle import PublishHandle, PublishOutcome
 
 
 def test_a_handle_settles_once_and_tells_late_listeners_at_once() -> None:
