@@ -14,7 +14,7 @@ from typing import Any
 from optimizer.addon.credentials import CREDENTIALS_FILE, OPTIMIZER_USERNAME
 from optimizer.addon.generate import AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import Listeners
-from tests.plugins.mosquitto_broker import find_mosquitto, mosquitto_run_as_user
+from simulators.mosquitto_binary import find_mosquitto, mosquitto_run_as_user
 
 from .processes import HOST, ManagedProcess, free_port
 

@@ -1,5 +1,6 @@
 """What the demo shows: the Energy dashboard fed by the gateway's lifetime counters, and a
-dashboard with the battery, PV, grid, the control entities, the schedule and the plan page."""
+dashboard with the battery, PV, grid, load, the control entities, the schedule and the plan
+page."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from .ha_client import HomeAssistantClient
 
 DASHBOARD_URL_PATH = "bess-dispatch"
 
-#: Metric keys of the AC-link site without a load, as the gateway names its entities.
+#: Metric keys of the AC-link home, as the gateway names its entities.
 GRID_IMPORT = "meter_import_ac"
 GRID_EXPORT = "meter_export_ac"
 SOLAR = "solar_net_generation_ac"
 BATTERY_CHARGE = "battery_charge_ac"
 BATTERY_DISCHARGE = "battery_discharge_ac"
+LOAD = "load_demand_ac"
 
 
 def energy_prefs(entities: dict[str, str]) -> dict[str, Any]:
-    """energy/save_prefs: grid import/export, solar and battery from the gateway's counters."""
+    """energy/save_prefs: grid import/export, solar and battery from the gateway's counters;
+    the measured load as the one device (HA also derives the home's consumption itself)."""
     return {
         "energy_sources": [
             {
@@ -44,7 +47,9 @@ def energy_prefs(entities: dict[str, str]) -> dict[str, Any]:
                 "stat_energy_to": entities[BATTERY_CHARGE],
             },
         ],
-        "device_consumption": [],
+        "device_consumption": [{"stat_consumption": entities[LOAD], "name": "Home load"}]
+        if LOAD in entities
+        else [],
     }
 
 
@@ -74,6 +79,11 @@ def dashboard_config(entities: dict[str, str], plan_url: str) -> dict[str, Any]:
                 GRID_IMPORT,
                 GRID_EXPORT,
             ),
+        },
+        {
+            "type": "entities",
+            "title": "Load",
+            "entities": _present(entities, "load_demand_ac_power", "grid_to_load_ac_power", LOAD),
         },
         {
             "type": "entities",

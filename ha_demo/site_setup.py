@@ -26,8 +26,8 @@ def site_answers(site: DemoSite) -> dict[str, Any]:
         "site_id": site.site_id,
         "gateway_id": site.gateway_id,
         "use_case": "ac_link",
-        # The SunSpec device measures no load of its own (see the config flow's docs).
-        "has_load": False,
+        # A home: the gateway reads the load from the balance at the SunSpec meter.
+        "has_load": True,
     }
 
 

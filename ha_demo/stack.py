@@ -11,9 +11,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
+
+from simulators.real_time_site import RealTimeSite
+from simulators.sunspec_server import SunSpecServer, start_sunspec_server
 
 from .addon_services import AddonServices, DemoSite, prepare_addon_services
 from .dashboards import configure_dashboards
@@ -21,7 +23,6 @@ from .ha_client import HomeAssistantClient, Location, Owner
 from .hass_config import write_hass_config
 from .processes import HOST, ManagedProcess, free_port, port_open
 from .site_setup import Endpoint, add_site, entity_ids, set_options
-from .site_simulator import RealTimeSite, start_modbus_server
 
 LOG = logging.getLogger(__name__)
 HASS_START_TIMEOUT_S = 120.0
@@ -47,7 +48,7 @@ class DemoStack:
     modbus_port: int = 0
     entry_id: str | None = None
     entities: dict[str, str] = field(default_factory=dict)
-    _modbus_server: Any = None
+    _modbus_server: SunSpecServer | None = None
     _session: aiohttp.ClientSession | None = None
     _client: HomeAssistantClient | None = None
 
@@ -97,7 +98,9 @@ class DemoStack:
         )
         self.simulator = RealTimeSite.create(self.location.time_zone)
         self.modbus_port = free_port()
-        self._modbus_server = await start_modbus_server(self.simulator, HOST, self.modbus_port)
+        self._modbus_server = await start_sunspec_server(
+            self.simulator.simulation, HOST, self.modbus_port, before_request=self.simulator.refresh
+        )
         _progress(f"SunSpec simulator on {HOST}:{self.modbus_port}")
         write_hass_config(self.config_dir, self.hass_port)
         self.hass = ManagedProcess(
@@ -168,7 +171,7 @@ class DemoStack:
         if self.addon is not None:
             await asyncio.to_thread(self.addon.stop)
         if self._modbus_server is not None:
-            await self._modbus_server.shutdown()
+            await self._modbus_server.stop()
             self._modbus_server = None
         if self._session is not None:
             await self._session.close()

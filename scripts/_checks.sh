@@ -14,8 +14,8 @@ step "mypy --strict: the optimizer's test references (tests/optimizer/reference)
 mypy tests/optimizer/reference || fail "mypy (optimizer test references)"
 step "mypy --strict: Home Assistant integration"
 mypy -p custom_components.bess_dispatch || fail "mypy (integration)"
-step "mypy --strict: the Home Assistant demo (ha_demo)"
-mypy -p ha_demo || fail "mypy (ha_demo)"
+step "mypy --strict: the Home Assistant demo (ha_demo) and the device simulators"
+mypy -p ha_demo -p simulators || fail "mypy (ha_demo, simulators)"
 
 step "pytest with coverage"
 rm -f .coverage .coverage.*

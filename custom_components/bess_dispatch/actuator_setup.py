@@ -86,7 +86,7 @@ async def modbus_source_map(
     )
     if isinstance(device, dict):
         return {}, device, []
-    metric_map = default_metric_map(device, use_case)
+    metric_map = default_metric_map(device, use_case, has_load=has_load)
     required, _optional = mappable_metrics(use_case, has_load)
     missing = sorted(m.name for m in required if m.name not in metric_map)
     if missing:

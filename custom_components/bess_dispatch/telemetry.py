@@ -55,7 +55,6 @@ from .update_listeners import UpdateListeners
 _LOGGER = logging.getLogger(__name__)
 
 STORE_VERSION = 1
-SAVE_DELAY_S = 30.0
 # Alerts about sources and the backlog are checked this often (and on every send).
 HOUSEKEEPING_INTERVAL = timedelta(seconds=30)
 
@@ -437,14 +436,25 @@ class SiteTelemetry(UpdateListeners):
         update (a reading, a timer, an event), not once per step of it."""
         if not messages or self.forwarder is None:
             return False
-        self.hass.async_add_executor_job(self._submit, messages)
+        self.hass.async_create_task(
+            self._save_then_submit(self._stored(), messages), f"{DOMAIN} telemetry send"
+        )
         self.last_sent = dt_util.utcnow()
-        self.store.async_delay_save(self._stored, SAVE_DELAY_S)
         return True
 
     def _send_and_notify(self, messages: list[OutgoingMessage]) -> None:
         if self._send(messages):
             self._notify()
+
+    async def _save_then_submit(
+        self, stored: dict[str, Any], messages: list[OutgoingMessage]
+    ) -> None:
+        # The counters these messages carry are on disk before the messages are queued: a
+        # killed Home Assistant restarts from at least what it sent, so no lifetime value
+        # goes down (HA's statistics would count it as a new meter cycle: doubled energy).
+        # A delayed save would not do: every send postponed it, so it never came.
+        await self.store.async_save(stored)
+        await self.hass.async_add_executor_job(self._submit, messages)
 
     def _submit(self, messages: list[OutgoingMessage]) -> None:
         # SQLite writes are blocking I/O: never on the event loop. Nobody awaits this job,

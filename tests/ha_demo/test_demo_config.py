@@ -15,6 +15,8 @@ ENTITIES = {
     "solar_net_generation_ac": "sensor.solar",
     "battery_charge_ac": "sensor.charge",
     "battery_discharge_ac": "sensor.discharge",
+    "load_demand_ac": "sensor.load",
+    "load_demand_ac_power": "sensor.load_power",
     "control_mode": "select.control_mode",
     "effective_mode": "sensor.effective_mode",
     "schedule": "calendar.schedule",
@@ -45,6 +47,10 @@ def test_energy_dashboard_uses_the_gateway_counters() -> None:
     assert sources["solar"]["stat_energy_from"] == "sensor.solar"
     assert sources["battery"]["stat_energy_to"] == "sensor.charge"
     assert sources["battery"]["stat_energy_from"] == "sensor.discharge"
+    devices = energy_prefs(ENTITIES)["device_consumption"]
+    assert devices == [{"stat_consumption": "sensor.load", "name": "Home load"}]
+    without_load = {k: v for k, v in ENTITIES.items() if not k.startswith("load")}
+    assert energy_prefs(without_load)["device_consumption"] == []
 
 
 def test_dashboard_links_the_plan_page_and_skips_missing_entities() -> None:
@@ -52,5 +58,7 @@ def test_dashboard_links_the_plan_page_and_skips_missing_entities() -> None:
     cards = config["views"][0]["cards"]
     control = next(card for card in cards if card.get("title") == "Control")
     assert control["entities"] == ["select.control_mode", "sensor.effective_mode"]
+    load = next(card for card in cards if card.get("title") == "Load")
+    assert load["entities"] == ["sensor.load_power", "sensor.load"]
     assert any(card["type"] == "calendar" for card in cards)
     assert "http://127.0.0.1:8099/?site=home" in cards[-1]["content"]

@@ -1,8 +1,13 @@
 """Home Assistant stopped under a running site (SIGTERM, then SIGKILL) and started again: the
 schedule book, the queued telemetry and the effective mode come back, the energy counters
-continue (no drop that HA's statistics would read as a meter reset, i.e. doubled energy), and
-a subscriber at the broker sees every telemetry message_id exactly once after de-duplication
-(SIGTERM: no duplicate at all)."""
+continue (no drop that HA's statistics would read as a meter reset, i.e. doubled energy), the
+Energy dashboard's long-term statistics continue across the restart (their sum is the
+counter's own growth, plausible against the simulator's energy), and a subscriber at the
+broker sees every telemetry message_id exactly once after de-duplication (SIGTERM: no
+duplicate at all).
+
+HA compiles statistics every 5 minutes (10 s past), so each case waits for the first period
+that ends after the restart: up to 5 minutes more."""
 
 from __future__ import annotations
 
@@ -28,9 +33,25 @@ from paho.mqtt.properties import Properties
 
 from ha_demo.stack import DemoStack
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(720)]
 
 SCHEDULE_KW = 1.5
+#: The Energy dashboard's counters and the simulator's energy each one measures.
+STATISTICS = {
+    "meter_import_ac": "grid_import",
+    "meter_export_ac": "grid_export",
+    "solar_net_generation_ac": "inverter",
+    "battery_charge_ac": "battery_charge",
+    "battery_discharge_ac": "battery_discharge",
+    "load_demand_ac": "load",
+}
+#: Read from the device's own lifetime counters: energy that flows while HA is down is
+#: counted after the restart. The others are integrated from power: that energy is lost.
+FROM_DEVICE_COUNTERS = {"meter_import_ac", "meter_export_ac", "solar_net_generation_ac"}
+#: A lifetime value shown in HA lags the device by a poll (5 s) plus a telemetry round (10 s).
+LAG_S = 15.0
+#: Energy the site may move in 2 * LAG_S (10 kW at most), plus rounding.
+TOLERANCE_KWH = 10.0 * 2 * LAG_S / 3600 + 0.005
 
 
 @dataclass
@@ -141,6 +162,83 @@ async def energy_history(stack: DemoStack, key: str, since: datetime) -> list[fl
     ]
 
 
+async def first_recorded(stack: DemoStack, key: str, since: datetime) -> tuple[float, float]:
+    """(time, kWh) of the counter's first number HA recorded: the statistics' zero point."""
+    entity = stack.entities[key]
+    rows = await stack.client.request(
+        "GET",
+        f"/api/history/period/{quote(since.isoformat())}?filter_entity_id={entity}&no_attributes",
+    )
+    for row in rows[0] if rows else []:
+        try:
+            value = float(row["state"])
+        except ValueError:
+            continue
+        return datetime.fromisoformat(row["last_changed"]).timestamp(), value
+    raise AssertionError(f"{entity} recorded no number since {since}")
+
+
+def _seconds(value: float | str) -> float:
+    """A statistics row's start/end: milliseconds since the epoch (or ISO in older HA)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return float(value) / 1000.0
+
+
+async def statistics_after(
+    stack: DemoStack, since: datetime, after_s: float
+) -> dict[str, list[dict[str, Any]]] | None:
+    """recorder/statistics_during_period (5-minute sums and states) of the counters, once
+    every counter has a period that ends after ``after_s``; None until then."""
+    ids = [stack.entities[key] for key in STATISTICS]
+    answer: dict[str, list[dict[str, Any]]] = await stack.client.ws(
+        "recorder/statistics_during_period",
+        start_time=since.isoformat(),
+        statistic_ids=ids,
+        period="5minute",
+        types=["sum", "state"],
+    )
+    rows = {key: answer.get(stack.entities[key], []) for key in STATISTICS}
+    if all(r and _seconds(r[-1]["end"]) > after_s for r in rows.values()):
+        return rows
+    return None
+
+
+async def check_statistics_continue(
+    stack: DemoStack, since: datetime, restarted_s: float
+) -> list[str]:
+    """The statistics' sums go on across the restart: never down, never reset (a reset would
+    add the whole counter again), and as much energy as the simulator moved."""
+    assert stack.simulator is not None
+    statistics = await until_async(
+        lambda: statistics_after(stack, since, restarted_s),
+        "HA's statistics for a period after the restart",
+        360,
+    )
+    report: list[str] = []
+    for key, counter in STATISTICS.items():
+        rows = statistics[key]
+        zero_s, zero = await first_recorded(stack, key, since)
+        sums = [row["sum"] for row in rows]
+        assert sums == sorted(sums), f"{key}: negative energy {sums}"
+        assert sums[0] >= 0, f"{key}: negative energy {sums}"
+        # sum = state - zero point in every period: no new meter cycle, nothing doubled.
+        for row in rows:
+            assert row["state"] - row["sum"] == pytest.approx(zero, abs=1e-6), (key, rows)
+        gained = sums[-1]
+        end_s = _seconds(rows[-1]["end"])
+        # Before its first sample the simulator did not exist: nothing flowed.
+        since_s = max(zero_s - LAG_S, stack.simulator.energy.first_s)
+        simulated = stack.simulator.energy.kwh_between(since_s, end_s)[counter]
+        assert gained <= simulated * 1.02 + TOLERANCE_KWH, f"{key}: {gained} > {simulated}"
+        if key in FROM_DEVICE_COUNTERS:
+            assert gained >= simulated * 0.98 - TOLERANCE_KWH, f"{key}: {gained} < {simulated}"
+        report.append(
+            f"{key} {len(rows)} periods, sum {gained:.3f} kWh, simulator {simulated:.3f} kWh"
+        )
+    return report
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 async def test_restart_mid_schedule_loses_and_doubles_nothing(
     demo_stack: DemoStack, signum: int
@@ -200,6 +298,7 @@ async def test_restart_mid_schedule_loses_and_doubles_nothing(
         stack.services.broker.start()
         stack.services.broker.wait_for_port(stack.services.broker_port, 15)
         await stack.start_hass()
+        restarted_s = time.time()
         await stack.wait_for_entry_loaded()
 
         # The outbox drains after the restart: every queued reading reaches the broker.
@@ -233,7 +332,11 @@ async def test_restart_mid_schedule_loses_and_doubles_nothing(
             assert sent == sorted(sent), f"{metric} lifetime went down on the wire: {sent}"
             recorded = await energy_history(stack, metric, began - timedelta(minutes=5))
             assert recorded == sorted(recorded), f"{metric} state went down in HA: {recorded}"
+        statistics = await check_statistics_continue(
+            stack, began - timedelta(minutes=10), restarted_s
+        )
         charged = counter.lifetime("battery_charge_ac")
+        print("\n".join(statistics))
         print(
             f"{signal.Signals(signum).name}: {len(ids)} messages, {duplicates} resent, "
             f"{len(queued_at_stop)} queued at stop; battery charge counter "

@@ -50,7 +50,6 @@ a plain broker), ``uses_tls``.
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -64,6 +63,7 @@ from typing import Protocol
 
 import pytest
 
+from simulators.mosquitto_binary import find_mosquitto
 from tests.plugins.certificates import CertificateFiles, Certificates
 
 __all__ = [
@@ -75,7 +75,6 @@ __all__ = [
     "BrokerTls",
     "BrokerUser",
     "MakeMosquittoBroker",
-    "find_mosquitto",
 ]
 
 HOST = "127.0.0.1"
@@ -123,34 +122,6 @@ class BrokerTls:
     def client_id(self) -> str:
         """Common name of :attr:`client` (the gateway id)."""
         return self.client.common_name
-
-
-def find_mosquitto() -> Path:
-    """The broker binary: ``$BESS_MOSQUITTO``, else ``mosquitto`` on PATH or in /usr/sbin."""
-    configured = os.environ.get("BESS_MOSQUITTO")
-    if configured:
-        path = Path(configured)
-        if not os.access(path, os.X_OK):
-            raise FileNotFoundError(f"BESS_MOSQUITTO={configured!r} is not an executable file")
-        return path
-    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        raise FileNotFoundError(
-            "mosquitto not found: run the tests through scripts/env or set BESS_MOSQUITTO"
-        )
-    return Path(found)
-
-
-def mosquitto_run_as_user() -> str | None:
-    """The user a broker started as root drops to ("mosquitto", as in the add-on), so the
-    generated files must belong to it; None when not root or no such user exists."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("mosquitto")
-    except KeyError:
-        return None
-    return "mosquitto"
 
 
 def _find_mosquitto_passwd(mosquitto: Path) -> Path:

@@ -1,17 +1,14 @@
-"""A real pymodbus 3.13 TCP server serving a simulated SunSpec site (loaded with
-``-p tests.plugins.sunspec_device``).
+"""Pytest fixtures serving the SunSpec device simulator (``simulators/``) on a real
+pymodbus 3.13 TCP server (loaded with ``-p tests.plugins.sunspec_device``).
 
 Fixtures
 --------
 ``sunspec_device`` -> :class:`SunSpecDeviceServer`
-    A Modbus TCP server on a free ``127.0.0.1`` port inside the test's event loop, serving
-    the SunSpec map of :class:`~tests.plugins.sunspec_simulation.SunSpecSimulation`
-    (models 1, 103, 124, 203, 802 at base address 40000) on unit id 1. Every request
-    first advances the simulation to ``clock`` time, then answers from freshly encoded
-    registers; writes to model 124 change the simulated battery, writes to read-only
-    points are refused (exception 0x02). Other unit ids get exception 0x0B (gateway
-    target failed to respond), as a Modbus gateway answers. ``clock`` is a
-    :class:`~tests.plugins.sunspec_simulation.ManualClock`: time moves only with
+    :func:`simulators.sunspec_server.start_sunspec_server` on a free ``127.0.0.1`` port
+    inside the test's event loop, serving the map of
+    :class:`~simulators.sunspec_simulation.SunSpecSimulation` (models 1, 103, 124, 203,
+    802 at base address 40000) on unit id 1. ``clock`` is a
+    :class:`~simulators.sunspec_simulation.ManualClock`: time moves only with
     ``sunspec_device.clock.advance(seconds)``. ``await sunspec_device.stop()`` takes the
     device off the network (connections refused) and ``await sunspec_device.start()``
     brings it back on the same port with the same state.
@@ -19,12 +16,12 @@ Fixtures
     A real Modbus TCP server whose registers are all zero: no "SunS" marker anywhere.
 
 Both enable sockets (pytest-socket's ``socket_enabled``) and shut the server down at
-teardown, so no task or transport outlives the test.
+teardown, so no task or transport outlives the test. ``simulators`` is imported inside the
+fixtures: pytest loads this plugin before ``pure/`` (bess_dispatch_core) is on sys.path.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,39 +29,46 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tests.plugins.sunspec_simulation import ManualClock, SunSpecSimulation
+    from simulators.sunspec_server import SunSpecServer
+    from simulators.sunspec_simulation import ManualClock, SunSpecSimulation
 
 HOST = "127.0.0.1"
 UNIT_ID = 1
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class SunSpecDeviceServer:
-    """Where the simulated device listens, and its state."""
+    """Where the simulated device listens, its state and its test clock."""
 
-    host: str
-    port: int
-    unit_id: int
-    simulation: SunSpecSimulation
+    running: SunSpecServer
     clock: ManualClock
-    server: Any
-    devices: list[Any]
+
+    @property
+    def host(self) -> str:
+        return self.running.host
+
+    @property
+    def port(self) -> int:
+        return self.running.port
+
+    @property
+    def unit_id(self) -> int:
+        return self.running.unit_id
+
+    @property
+    def simulation(self) -> SunSpecSimulation:
+        return self.running.simulation
+
+    @property
+    def server(self) -> Any:
+        """The pymodbus server (None while stopped)."""
+        return self.running.server
 
     async def stop(self) -> None:
-        if self.server is not None:
-            server, self.server = self.server, None
-            await server.shutdown()
+        await self.running.stop()
 
     async def start(self) -> None:
-        if self.server is None:
-            self.server = await _start(self.devices, self.port)
+        await self.running.start()
 
 
 @dataclass
@@ -75,61 +79,15 @@ class PlainModbusServer:
     server: Any
 
 
-async def _start(devices: list[Any], port: int) -> Any:
-    from pymodbus.server import ModbusTcpServer
-
-    server = ModbusTcpServer(devices, address=(HOST, port))
-    await server.serve_forever(background=True)
-    return server
-
-
 @pytest.fixture
 async def sunspec_device(socket_enabled: None) -> AsyncIterator[SunSpecDeviceServer]:
-    from pymodbus.constants import ExcCodes
-    from pymodbus.simulator import DataType, SimData, SimDevice
-
-    from tests.plugins.sunspec_simulation import BASE_ADDRESS, ManualClock, SunSpecSimulation
+    from simulators.sunspec_server import free_port, start_sunspec_server
+    from simulators.sunspec_simulation import ManualClock, SunSpecSimulation
 
     clock = ManualClock()
     simulation = SunSpecSimulation(clock=clock)
-    # SimData packs REGISTERS as signed 16-bit; the server keeps them unsigned afterwards.
-    image = [value - 0x10000 if value > 0x7FFF else value for value in simulation.register_image()]
-
-    async def serve(
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        current_registers: list[int],
-        set_values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        if set_values is not None and not simulation.write(
-            address, [int(value) for value in set_values]
-        ):
-            return ExcCodes.ILLEGAL_ADDRESS
-        simulation.advance()
-        fresh = simulation.register_image()
-        current_registers[: len(fresh)] = fresh
-        return None
-
-    async def other_unit(*_: Any) -> ExcCodes:
-        return ExcCodes.GATEWAY_NO_RESPONSE
-
-    device = SimDevice(
-        id=UNIT_ID,
-        simdata=[SimData(BASE_ADDRESS, values=image, datatype=DataType.REGISTERS)],
-        action=serve,
-    )
-    # id 0 answers every other unit id: as a gateway with nothing behind that id.
-    nobody = SimDevice(
-        id=0,
-        simdata=[SimData(0, count=65535, values=0, datatype=DataType.REGISTERS)],
-        action=other_unit,
-    )
-    port = _free_port()
-    devices = [device, nobody]
     served = SunSpecDeviceServer(
-        HOST, port, UNIT_ID, simulation, clock, await _start(devices, port), devices
+        await start_sunspec_server(simulation, HOST, free_port(HOST), unit_id=UNIT_ID), clock
     )
     try:
         yield served
@@ -141,11 +99,13 @@ async def sunspec_device(socket_enabled: None) -> AsyncIterator[SunSpecDeviceSer
 async def modbus_server_without_sunspec(socket_enabled: None) -> AsyncIterator[PlainModbusServer]:
     from pymodbus.simulator import DataType, SimData, SimDevice
 
+    from simulators.sunspec_server import free_port, serve_modbus
+
     device = SimDevice(
         id=UNIT_ID, simdata=[SimData(0, count=65535, values=0, datatype=DataType.REGISTERS)]
     )
-    port = _free_port()
-    server = await _start([device], port)
+    port = free_port(HOST)
+    server = await serve_modbus([device], HOST, port)
     try:
         yield PlainModbusServer(HOST, port, UNIT_ID, server)
     finally:

@@ -19,13 +19,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from simulators.mosquitto_binary import find_mosquitto
 from tests.plugins import mosquitto_broker as mosquitto_broker_module
 from tests.plugins.mosquitto_broker import (
     GATEWAY_ID,
     Broker,
     BrokerStartError,
     MakeMosquittoBroker,
-    find_mosquitto,
 )
 
 TIMEOUT_S = 2.0

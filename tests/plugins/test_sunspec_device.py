@@ -9,8 +9,8 @@ from bess_dispatch_core.sunspec import (
     SunSpecModbusExceptionError,
     load_model_definition,
 )
+from simulators.sunspec_simulation import ManualClock, SunSpecSimulation
 from tests.plugins.sunspec_device import SunSpecDeviceServer
-from tests.plugins.sunspec_simulation import ManualClock, SunSpecSimulation
 
 
 async def test_server_serves_the_marker_and_chain_end(sunspec_device: SunSpecDeviceServer) -> None:

@@ -134,6 +134,19 @@ async def test_unreachable_broker_is_named_and_nothing_is_created(
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
+async def test_a_password_without_a_username_is_refused_before_connecting(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    result = await start_flow(hass)
+    connections = mosquitto_broker.log_text().count("New connection")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form(mosquitto_broker, password="no-user")
+    )
+    assert result["errors"] == {"base": "invalid_broker"}
+    assert mosquitto_broker.log_text().count("New connection") == connections
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_refused_credentials_are_named(
     hass: HomeAssistant, mosquitto_broker_auth: Broker
 ) -> None:

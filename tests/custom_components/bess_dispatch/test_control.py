@@ -352,6 +352,44 @@ async def test_calendar_shows_the_resolved_blocks(
     assert [e["summary"] for e in events] == ["SETPOINT +2.00 kW", "SETPOINT -1.00 kW"]
 
 
+async def test_calendar_names_a_charge_limit_and_a_plain_mode(
+    hass: HomeAssistant, mosquitto_broker: Broker
+) -> None:
+    entry = await setup_site(hass, mosquitto_broker)
+    start = dt_util.utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)
+    blocks = [
+        {
+            "start": (start + timedelta(minutes=30 * i)).isoformat(),
+            "end": (start + timedelta(minutes=30 * (i + 1))).isoformat(),
+            **fields,
+        }
+        for i, fields in enumerate(
+            [{"mode": "LIMIT_CHARGE", "max_charge_kw": 1.25}, {"mode": "NO_DISCHARGE"}]
+        )
+    ]
+    await hass.services.async_call(
+        DOMAIN,
+        "load_schedule",
+        {"config_entry_id": entry.entry_id, "priority": 2, "schedule": blocks},
+        blocking=True,
+        return_response=True,
+    )
+    calendar = entity_id(hass, "calendar", "schedule")
+    result = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": calendar,
+            "start_date_time": blocks[0]["start"],
+            "end_date_time": blocks[-1]["end"],
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events = result[calendar]["events"]  # type: ignore[index]
+    assert [e["summary"] for e in events] == ["LIMIT_CHARGE 1.25 kW", "NO_DISCHARGE"]
+
+
 async def test_restart_resumes_the_same_entry(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:

@@ -123,13 +123,17 @@ async def ha_mqtt_site(
 async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:
-    """HA's MQTT loses its broker: the gateway says so and keeps messages in the outbox."""
+    """HA's MQTT loses its broker: the gateway says so, queues the readings in its outbox,
+    and delivers every one of them exactly once when HA's MQTT has its broker back."""
     from custom_components.bess_dispatch.bess_dispatch_core.link.publish_handle import (
         PublishOutcome,
     )
 
+    from .test_telemetry import broker_back, queued_ids
+
     entry = await ha_mqtt_site(hass, mosquitto_broker, birth=False)
     runtime = entry.runtime_data.runtime
+    telemetry = entry.runtime_data.telemetry
 
     mosquitto_broker.stop()
     await wait_for(hass, lambda: not runtime.link_status.connected, within=10.0)
@@ -137,6 +141,23 @@ async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
     assert runtime.link.status.failure is not None
     handle = runtime.link.publish(f"dt/{SITE}/{GATEWAY}/alert", b"{}", qos=1)
     assert (handle.outcome, handle.reason) == (PublishOutcome.FAILED, "not connected")
+
+    # Readings sent while the broker is gone wait in the outbox, every metric's.
+    telemetry.publish_now()
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(lambda: None)  # let the outbox writes land
+    queued = await hass.async_add_executor_job(queued_ids, hass, entry)
+    outbox = telemetry.outbox
+    assert outbox is not None
+    metrics = {message.topic.split("/")[3] for message in outbox.newest(1000)}
+    assert metrics >= {"meter_import_ac", "battery_soe"}, metrics
+    assert len(queued) >= len(metrics)
+
+    # HA's MQTT reconnects by itself; the outbox drains through it, each reading once.
+    received = await broker_back(hass, mosquitto_broker, queued)
+    await wait_for(hass, lambda: runtime.link_status.connected, within=10.0)
+    assert await hass.async_add_executor_job(queued_ids, hass, entry) == []
+    assert {topic.split("/")[3] for topic, _ in received if topic.startswith("dt/")} >= metrics
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -16,7 +16,7 @@ from custom_components.bess_dispatch.bess_dispatch_core.sunspec.definitions impo
 from custom_components.bess_dispatch.const import DOMAIN
 from tests.helpers.asyncapi import validated
 from tests.plugins.mosquitto_broker import Broker
-from tests.plugins.sunspec_device import SunSpecDeviceServer
+from tests.plugins.sunspec_device import PlainModbusServer, SunSpecDeviceServer
 
 from .conftest import BATTERY_DATA, GATEWAY, SITE, SITE_DATA, OptimizerClient
 from .test_config_flow import choose, form
@@ -32,12 +32,12 @@ def device(server: SunSpecDeviceServer) -> dict[str, Any]:
     }
 
 
-async def to_modbus_step(hass: HomeAssistant, has_load: bool) -> Any:
+async def to_modbus_step(hass: HomeAssistant, has_load: bool, use_case: str = "ac_link") -> Any:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], SITE_DATA | {"has_load": has_load}
+        result["flow_id"], SITE_DATA | {"has_load": has_load, "use_case": use_case}
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], BATTERY_DATA)
     return await choose(hass, result, "modbus_source")
@@ -57,15 +57,73 @@ async def set_up_modbus_site(
     return hass.config_entries.async_entries(DOMAIN)[0]
 
 
-async def test_a_site_with_a_load_needs_sensors_the_device_lacks(
+async def test_a_dc_link_site_with_a_load_needs_sensors_the_device_lacks(
     hass: HomeAssistant, sunspec_device: SunSpecDeviceServer
 ) -> None:
-    result = await to_modbus_step(hass, has_load=True)
+    result = await to_modbus_step(hass, has_load=True, use_case="dc_link")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], device(sunspec_device)
     )
     assert result["errors"] == {"base": "modbus_missing_metrics"}
-    assert "load_demand_ac" in result["description_placeholders"]["missing"]
+    missing = result["description_placeholders"]["missing"]
+    assert "load_demand_ac" in missing
+    assert "inverter_to_load_ac" in missing
+
+
+async def test_an_ac_link_home_reads_its_load_from_the_device(
+    hass: HomeAssistant, mosquitto_broker: Broker, sunspec_device: SunSpecDeviceServer
+) -> None:
+    simulation = sunspec_device.simulation
+    simulation.ac_coupled = True
+    simulation.pv_w, simulation.load_w, simulation.own_battery_w = 1_000.0, 2_200.0, -700.0
+    result = await to_modbus_step(hass, has_load=True)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], device(sunspec_device)
+    )
+    result = await choose(hass, result, "broker")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form(mosquitto_broker)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["modbus_metrics"]["load_demand_ac"] == "ac_coupled_load_power_w"
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    registry = er.async_get(hass)
+    # The load's power (kW) as its own entity, and the part the grid supplies.
+    expected = {"load_demand_ac_power": 2.2, "grid_to_load_ac_power": 0.5}
+    entities = {
+        key: registry.async_get_entity_id("sensor", DOMAIN, f"{SITE}_{GATEWAY}_{key}")
+        for key in expected
+    }
+    assert None not in entities.values(), entities
+
+    def value(key: str) -> float | None:
+        state = hass.states.get(entities[key] or "")
+        try:
+            return float(state.state) if state is not None else None
+        except ValueError:
+            return None
+
+    await wait_for(hass, lambda: all(value(key) is not None for key in expected))
+    assert {key: value(key) for key in expected} == pytest.approx(expected)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_modbus_device_without_sunspec_is_refused(
+    hass: HomeAssistant, modbus_server_without_sunspec: PlainModbusServer
+) -> None:
+    result = await to_modbus_step(hass, has_load=False)
+    server = modbus_server_without_sunspec
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "source_host": server.host,
+            "source_port": server.port,
+            "source_unit_id": server.unit_id,
+            "source_interval_s": 10,
+        },
+    )
+    assert result["errors"] == {"base": "not_sunspec"}
 
 
 async def test_unreachable_device_is_named(hass: HomeAssistant, socket_enabled: None) -> None:

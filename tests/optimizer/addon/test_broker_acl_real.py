@@ -33,7 +33,7 @@ from bess_dispatch_core.protocol.topics import (
 )
 from optimizer.addon.generate import AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import Listeners
-from tests.plugins.mosquitto_broker import find_mosquitto, mosquitto_run_as_user
+from simulators.mosquitto_binary import find_mosquitto, mosquitto_run_as_user
 
 RESOURCES = Path(__file__).parent / "resources"
 HOST = "127.0.0.1"

@@ -10,9 +10,13 @@ availability callback fires once per change, not once per failed poll.
 :class:`~..sunspec.readings.SunSpecReadings`) feeds which protocol metric for a use case;
 :func:`metric_sources` says how the pipeline must read each of them (quantity, unit, flow).
 
+The load of an AC-link site (``load_demand_ac``, ``grid_to_load_ac``) comes from the power
+balance at the meter (inverter + meter + battery models, see
+:mod:`..sunspec.readings`); it is proposed only for a site that has a load.
+
 What the SunSpec readings cannot provide (the user maps those from other sources):
-``solar_generation_dc`` (no PV string / MPPT model is read), the load metrics
-(``grid_to_load_ac``, ``load_demand_ac``, ``inverter_to_load_ac``), the split flows
+``solar_generation_dc`` (no PV string / MPPT model is read), the load metrics of a DC-link
+site (``grid_to_load_ac``, ``load_demand_ac``, ``inverter_to_load_ac``), the split flows
 (``solar_to_*``, ``battery_to_*`` except ``battery_to_inverter_dc``, ``grid_to_*``,
 ``inverter_to_*``) and ``curtailment``. ``battery_energy_remaining`` comes from model 802's
 rated capacity ``WHRtg``, which does not include degradation.
@@ -35,7 +39,9 @@ from ..protocol.metrics import (
     BATTERY_ENERGY_REMAINING,
     BATTERY_SOE,
     BATTERY_TO_INVERTER_DC,
+    GRID_TO_LOAD_AC,
     INVERTER_NET_OUTPUT_AC,
+    LOAD_DEMAND_AC,
     METER_EXPORT_AC,
     METER_IMPORT_AC,
     SOLAR_NET_GENERATION_AC,
@@ -83,6 +89,17 @@ _READINGS: dict[str, tuple[SourceQuantity, str, tuple[tuple[int, ...], ...]]] = 
         ((BATTERY_MODEL_ID,), (STORAGE_MODEL_ID,)),
     ),
     "battery_power_w": (SourceQuantity.POWER, "W", ((BATTERY_MODEL_ID,),)),
+    # The AC-link power balance needs all three.
+    "ac_coupled_load_power_w": (
+        SourceQuantity.POWER,
+        "W",
+        (INVERTER_MODEL_IDS, METER_MODEL_IDS, (BATTERY_MODEL_ID,)),
+    ),
+    "ac_coupled_grid_to_load_power_w": (
+        SourceQuantity.POWER,
+        "W",
+        (INVERTER_MODEL_IDS, METER_MODEL_IDS, (BATTERY_MODEL_ID,)),
+    ),
 }
 
 #: Which direction of a signed power reading each metric counts (readings.py's signs:
@@ -122,10 +139,13 @@ def metric_sources(metrics: Mapping[str, str]) -> list[MetricSource]:
     return sources
 
 
-def default_metric_map(device: SunSpecDevice, use_case: UseCase | str) -> dict[str, str]:
+def default_metric_map(
+    device: SunSpecDevice, use_case: UseCase | str, *, has_load: bool = True
+) -> dict[str, str]:
     """The readings this device provides for the use case's metrics (protocol metric ->
     reading name). Lifetime counters are preferred to integrated power. Metrics the device
-    cannot measure are left out: compare with ``required_metrics`` to see what is missing."""
+    cannot measure are left out: compare with ``required_metrics`` to see what is missing.
+    A site without a load gets no load metrics (its balance would only show losses)."""
     use_case = UseCase(use_case)
     available = {
         name
@@ -149,6 +169,9 @@ def default_metric_map(device: SunSpecDevice, use_case: UseCase | str) -> dict[s
             )
             proposals[BATTERY_CHARGE_AC] = first("battery_power_w")
             proposals[BATTERY_DISCHARGE_AC] = first("battery_power_w")
+            if has_load:
+                proposals[LOAD_DEMAND_AC] = first("ac_coupled_load_power_w")
+                proposals[GRID_TO_LOAD_AC] = first("ac_coupled_grid_to_load_power_w")
         case UseCase.DC_LINK:
             proposals[INVERTER_NET_OUTPUT_AC] = first(
                 "inverter_lifetime_energy_wh", "inverter_ac_power_w"

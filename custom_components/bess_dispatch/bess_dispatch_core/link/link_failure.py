@@ -66,13 +66,13 @@ def classify_connect_error(error: BaseException) -> LinkError:
     """Classify an exception raised while opening the TCP/TLS connection."""
     if isinstance(error, LinkError):
         return error
-    if isinstance(error, ssl.SSLCertVerificationError):
+    if isinstance(error, ssl.SSLCertVerificationError):  # ssl.CertificateError is the same
+        # Only OpenSSL's own verification sets verify_message; a library raising
+        # CertificateError itself (a name check) leaves it unset.
+        why = getattr(error, "verify_message", None) or error
         return LinkError(
-            LinkFailure.SERVER_NOT_TRUSTED,
-            f"the broker's certificate is not trusted ({error.verify_message or error})",
+            LinkFailure.SERVER_NOT_TRUSTED, f"the broker's certificate is not trusted ({why})"
         )
-    if isinstance(error, ssl.CertificateError):
-        return LinkError(LinkFailure.SERVER_NOT_TRUSTED, f"certificate name mismatch: {error}")
     if isinstance(error, ssl.SSLError):
         if is_client_certificate_alert(error):
             return LinkError(

@@ -19,6 +19,8 @@ BATTERY_TO_INVERTER_DC = "battery_to_inverter_dc"
 SOLAR_NET_GENERATION_AC = "solar_net_generation_ac"
 INVERTER_NET_OUTPUT_AC = "inverter_net_output_ac"
 CURTAILMENT = "curtailment"
+LOAD_DEMAND_AC = "load_demand_ac"
+GRID_TO_LOAD_AC = "grid_to_load_ac"
 
 
 class UseCase(StrEnum):
@@ -90,9 +92,9 @@ METRICS: dict[str, Metric] = {
             _R,
             _ALL,
         ),
-        _energy("grid_to_load_ac", _L, _ALL, "Energy from the site meter to an on-site load."),
+        _energy(GRID_TO_LOAD_AC, _L, _ALL, "Energy from the site meter to an on-site load."),
         _energy(
-            "load_demand_ac",
+            LOAD_DEMAND_AC,
             _L,
             _ALL,
             "Total energy consumed by an on-site load: grid_to_load_ac plus battery_to_load_ac "

@@ -6,6 +6,13 @@ Sign conventions (the gateway's, not every model's):
 - ``battery_power_w``: positive = charging. Model 802's ``W`` counts discharge as
   positive (power flowing out of the bank, as inverter and evcc readings do), so it is
   negated here.
+- ``ac_coupled_load_power_w``: what the on-site load draws, from the power balance at the
+  meter of an AC-coupled site (AC-link: this inverter carries the PV, the battery has an
+  inverter of its own on the same AC bus): grid + inverter AC - battery. Model 802 measures
+  the battery on its DC side, so the battery inverter's losses count as load. Never below 0:
+  the three points are read one after another, a moment apart.
+- ``ac_coupled_grid_to_load_power_w``: the part of that load the grid supplies (the import,
+  at most the load; the rest of an import charges the battery).
 Values a device does not implement stay ``None``; the gateway treats them as missing.
 """
 
@@ -36,6 +43,8 @@ class SunSpecReadings:
     battery_max_discharge_w: float | None = None
     battery_min_reserve_percent: float | None = None
     battery_charge_status: str | None = None
+    ac_coupled_load_power_w: float | None = None
+    ac_coupled_grid_to_load_power_w: float | None = None
 
 
 def readings_from_models(models: tuple[DecodedModel, ...] | list[DecodedModel]) -> SunSpecReadings:
@@ -61,11 +70,15 @@ def readings_from_models(models: tuple[DecodedModel, ...] | list[DecodedModel]) 
     if max_discharge is None:
         # Model 124 expresses both directions as a share of WChaMax.
         max_discharge = _number(storage, "WChaMax")
+    inverter_w = _number(inverter, "W")
+    grid_w = _number(meter, "W")
+    battery_charge_w = -battery_w if battery_w is not None else None
+    load_w = _ac_coupled_load_w(grid_w, inverter_w, battery_charge_w)
     return SunSpecReadings(
-        inverter_ac_power_w=_number(inverter, "W"),
+        inverter_ac_power_w=inverter_w,
         inverter_lifetime_energy_wh=_number(inverter, "WH"),
         inverter_dc_power_w=_number(inverter, "DCW"),
-        grid_power_w=_number(meter, "W"),
+        grid_power_w=grid_w,
         grid_import_energy_wh=_number(meter, "TotWhImp"),
         grid_export_energy_wh=_number(meter, "TotWhExp"),
         battery_soc_percent=soc,
@@ -73,12 +86,24 @@ def readings_from_models(models: tuple[DecodedModel, ...] | list[DecodedModel]) 
         battery_stored_energy_wh=(
             soe_from_percent(soc, capacity) if soc is not None and capacity is not None else None
         ),
-        battery_power_w=-battery_w if battery_w is not None else None,
+        battery_power_w=battery_charge_w,
         battery_max_charge_w=max_charge,
         battery_max_discharge_w=max_discharge,
         battery_min_reserve_percent=_number(storage, "MinRsvPct"),
         battery_charge_status=_symbol(battery, "ChaSt") or _symbol(storage, "ChaSt"),
+        ac_coupled_load_power_w=load_w,
+        ac_coupled_grid_to_load_power_w=(
+            min(max(grid_w, 0.0), load_w) if grid_w is not None and load_w is not None else None
+        ),
     )
+
+
+def _ac_coupled_load_w(
+    grid_w: float | None, inverter_w: float | None, battery_charge_w: float | None
+) -> float | None:
+    if grid_w is None or inverter_w is None or battery_charge_w is None:
+        return None
+    return max(grid_w + inverter_w - battery_charge_w, 0.0)
 
 
 def readings_from_device(device: SunSpecDevice) -> SunSpecReadings:

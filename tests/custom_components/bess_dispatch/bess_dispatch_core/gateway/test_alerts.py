@@ -138,6 +138,26 @@ def test_bad_limits_are_refused() -> None:
         AlertTracker(site_id="s", gateway_id="g/1", soe_min_kwh=1, soe_max_kwh=4)
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"source_grace": timedelta(seconds=-1)}, "source_grace must not be negative"),
+        ({"backlog_max_messages": 0}, "backlog_max_messages must be >= 1, got 0"),
+        ({"backlog_max_age": timedelta(0)}, "backlog_max_age must be positive"),
+    ],
+)
+def test_bad_thresholds_are_refused_naming_them(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        tracker(**options)
+
+
+def test_a_malformed_saved_state_is_refused_naming_the_entry() -> None:
+    with pytest.raises(ValueError, match="active must be an object"):
+        tracker().restore({"active": ["NO_SCHEDULE"]})
+    with pytest.raises(ValueError, match=r"active\.NO_SCHEDULE: bad time 'yesterday'"):
+        tracker().restore({"active": {"NO_SCHEDULE": "yesterday"}})
+
+
 def test_schedule_fallback_is_raised_and_cleared_once() -> None:
     tracker = AlertTracker(site_id="s", gateway_id="g", soe_min_kwh=1.0, soe_max_kwh=9.0)
     now = datetime(2026, 11, 21, tzinfo=UTC)

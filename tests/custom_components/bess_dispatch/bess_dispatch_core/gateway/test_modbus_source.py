@@ -32,6 +32,10 @@ AC_LINK_MAP = {
     "battery_charge_ac": "battery_power_w",
     "battery_discharge_ac": "battery_power_w",
 }
+AC_LINK_LOAD = {
+    "load_demand_ac": "ac_coupled_load_power_w",
+    "grid_to_load_ac": "ac_coupled_grid_to_load_power_w",
+}
 
 
 def link_to(device: SunSpecDeviceServer) -> ModbusLink:
@@ -87,9 +91,12 @@ async def test_default_map_per_use_case_from_the_scanned_device(
 ) -> None:
     async with link_to(sunspec_device) as link:
         device = await scan_device(link)
-    assert default_metric_map(device, UseCase.AC_LINK) == AC_LINK_MAP
+    assert default_metric_map(device, UseCase.AC_LINK, has_load=False) == AC_LINK_MAP
+    # With a load, the AC-link balance at the meter gives the load metrics.
+    assert default_metric_map(device, UseCase.AC_LINK) == AC_LINK_MAP | AC_LINK_LOAD
     common = {name: AC_LINK_MAP[name] for name in list(AC_LINK_MAP)[:4]}
     assert default_metric_map(device, "standalone") == common
+    # A hybrid inverter's balance does not give the load: left to other sources.
     assert default_metric_map(device, UseCase.DC_LINK) == common | {
         "inverter_net_output_ac": "inverter_lifetime_energy_wh",
         "battery_charge_dc": "battery_power_w",
@@ -98,6 +105,9 @@ async def test_default_map_per_use_case_from_the_scanned_device(
     # Every proposal is a source the pipeline accepts.
     for use_case in UseCase:
         assert metric_sources(default_metric_map(device, use_case))
+    load = {s.metric: s for s in metric_sources(AC_LINK_LOAD)}
+    assert {s.quantity for s in load.values()} == {SourceQuantity.POWER}
+    assert {s.flow for s in load.values()} == {None}  # one-way: never negative
 
 
 def test_metric_sources_give_quantity_unit_and_flow() -> None:

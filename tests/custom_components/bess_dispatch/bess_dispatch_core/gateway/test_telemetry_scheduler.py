@@ -86,3 +86,17 @@ def test_protocol_limits_on_cadences() -> None:
         TelemetryScheduler([MetricCadence("a"), MetricCadence("a")], now=T0)
     with pytest.raises(ValueError, match="no cadence"):
         TelemetryScheduler([], now=T0).observe("x", 1, T0)
+
+
+def test_a_nameless_metric_and_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="metric must be a non-empty name"):
+        MetricCadence("")
+    scheduler = TelemetryScheduler([MetricCadence("meter_import_ac")], now=T0)
+    with pytest.raises(ValueError, match="now must be timezone-aware"):
+        scheduler.observe("meter_import_ac", 1.0, datetime(2026, 11, 21, 4, 0))
+
+
+def test_a_regular_metric_is_not_sent_early_for_a_changed_value() -> None:
+    scheduler = TelemetryScheduler([MetricCadence("meter_import_ac")], now=T0)
+    assert scheduler.observe("meter_import_ac", 1.0, _at(1)) is False
+    assert scheduler.observe("meter_import_ac", 2.0, _at(2)) is False

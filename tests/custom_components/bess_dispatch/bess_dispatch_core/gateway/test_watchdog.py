@@ -14,8 +14,8 @@ from bess_dispatch_core.gateway.modbus_actuator import ModbusStorageActuator
 from bess_dispatch_core.gateway.watchdog import SetpointRefresher
 from bess_dispatch_core.protocol.command import ControlMode
 from bess_dispatch_core.sunspec import ModbusLink, refresh_model, scan_device
+from simulators.sunspec_simulation import ManualClock
 from tests.plugins.sunspec_device import SunSpecDeviceServer
-from tests.plugins.sunspec_simulation import ManualClock
 
 REVERT_S = 60
 REFRESH_S = 30.0

@@ -69,3 +69,23 @@ def test_window_start_uses_the_origin() -> None:
     assert windows.window_start(_at(47)) == _at(30)
     with pytest.raises(ValueError, match="window"):
         WindowAccumulator(timedelta(0))
+
+
+def test_naive_times_are_refused_naming_what() -> None:
+    with pytest.raises(ValueError, match="origin must be timezone-aware"):
+        WindowAccumulator(timedelta(minutes=5), origin=datetime(2026, 1, 1))
+    windows = WindowAccumulator(timedelta(minutes=5))
+    with pytest.raises(ValueError, match="sample time must be timezone-aware"):
+        windows.update(datetime(2026, 1, 1, 0, 1), 1.0)
+
+
+def test_restoring_an_empty_state_starts_afresh_and_a_foreign_one_is_refused() -> None:
+    windows = WindowAccumulator(timedelta(minutes=5))
+    windows.update(_at(0), 10.0)
+    windows.restore({"last_at": None, "last_kwh": None, "open_start": None})
+    assert windows.to_dict()["last_kwh"] is None
+    # A 30-minute accumulator's state does not fit a 5-minute one.
+    thirty = WindowAccumulator(timedelta(minutes=30))
+    thirty.update(_at(7), 1.0)
+    with pytest.raises(ValueError, match="open_start does not match this window length"):
+        windows.restore(thirty.to_dict())

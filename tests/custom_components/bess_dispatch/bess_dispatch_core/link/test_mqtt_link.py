@@ -316,6 +316,25 @@ def test_tls_files_errors_name_the_field(tmp_path: Path) -> None:
         build_tls_context(TlsSettings(client_cert=missing, client_key=garbage))
 
 
+def test_a_client_certificate_that_does_not_load_names_the_file_at_fault(
+    tmp_path: Path,
+) -> None:
+    from tests.plugins.certificates import Certificates
+
+    certificates = Certificates(tmp_path)
+    gateway, other = certificates.client("gw-1"), certificates.client("gw-2")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    # Both files exist, but the certificate is no PEM certificate.
+    with pytest.raises(TlsConfigError, match="cannot load") as caught:
+        build_tls_context(TlsSettings(client_cert=garbage, client_key=gateway.key))
+    assert caught.value.field == "client_cert"
+    # A real certificate with another certificate's key: the key is what is wrong.
+    with pytest.raises(TlsConfigError, match="cannot load") as caught:
+        build_tls_context(TlsSettings(client_cert=gateway.cert, client_key=other.key))
+    assert caught.value.field == "client_key"
+
+
 def test_key_password_is_not_in_repr() -> None:
     assert "s3cret" not in repr(TlsSettings(key_password="s3cret"))
     assert "s3cret" not in repr(BrokerSettings(host="h", username="u", password="s3cret"))

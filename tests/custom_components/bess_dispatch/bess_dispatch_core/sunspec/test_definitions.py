@@ -79,6 +79,16 @@ def test_unknown_model_is_a_clear_error() -> None:
         ({"id": 9, "group": {"points": [{"name": "ID", "type": "uint32", "size": 1}]}}, "size 1"),
         ({"id": 9, "group": {"points": [{"type": "uint16"}]}}, "field 'name'"),
         ({"id": 9, "group": {"points": [{"name": "X", "type": "uint16"}]}}, "start with points"),
+        ({"id": 9, "group": []}, "field 'group' must be an object"),
+        ({"id": 9, "group": {"points": ["ID"]}}, r"group.points\[0\]: expected an object"),
+        (
+            {"id": 9, "group": {"points": [{"name": "ID", "type": "string", "size": 0}]}},
+            "field 'size' must be a positive integer",
+        ),
+        (
+            {"id": 9, "group": {"points": [{"name": "ID", "type": "uint16", "sf": 1.5}]}},
+            "field 'sf' must be a name or integer",
+        ),
     ],
 )
 def test_malformed_definitions_name_the_field(document: object, message: str) -> None:

@@ -43,6 +43,51 @@ async def test_readings_of_the_simulated_site(sunspec_device: SunSpecDeviceServe
     assert readings.battery_charge_status == "DISCHARGING"
 
 
+@pytest.mark.parametrize(
+    ("pv_w", "load_w", "battery_w", "grid_to_load_w"),
+    [
+        (4_000.0, 1_500.0, -2_000.0, 0.0),  # PV and battery cover the load, the rest exported
+        (0.0, 2_500.0, -1_000.0, 1_500.0),  # night: the battery covers part, the grid the rest
+        (1_000.0, 800.0, 3_000.0, 800.0),  # grid charging: the import feeds load and battery
+    ],
+)
+async def test_an_ac_coupled_site_reads_its_load_from_the_balance_at_the_meter(
+    sunspec_device: SunSpecDeviceServer,
+    pv_w: float,
+    load_w: float,
+    battery_w: float,
+    grid_to_load_w: float,
+) -> None:
+    simulation = sunspec_device.simulation
+    simulation.ac_coupled = True
+    simulation.pv_w, simulation.load_w, simulation.own_battery_w = pv_w, load_w, battery_w
+
+    device = await scan(sunspec_device.host, sunspec_device.port, sunspec_device.unit_id)
+    readings = readings_from_device(device)
+
+    assert readings.inverter_ac_power_w == pytest.approx(pv_w)  # a PV inverter
+    assert readings.battery_power_w == pytest.approx(battery_w)
+    assert readings.ac_coupled_load_power_w == pytest.approx(load_w)
+    assert readings.ac_coupled_grid_to_load_power_w == pytest.approx(grid_to_load_w)
+
+
+def test_the_load_balance_needs_meter_inverter_and_battery_and_is_never_negative() -> None:
+    meter = model_with(203, {"W": -900, "W_SF": 0})  # exporting 900 W
+    inverter = model_with(101, {"W": 1000, "W_SF": 0})
+    battery = model_with(802, {"W": 0, "W_SF": 0})
+
+    assert readings_from_models([meter, inverter]).ac_coupled_load_power_w is None
+    assert readings_from_models([inverter, battery]).ac_coupled_load_power_w is None
+    assert readings_from_models([meter, battery]).ac_coupled_load_power_w is None
+    # A reading a moment old can make the balance dip below zero: no load, not negative.
+    late = readings_from_models([model_with(203, {"W": -1100, "W_SF": 0}), inverter, battery])
+    assert late.ac_coupled_load_power_w == 0.0
+    assert late.ac_coupled_grid_to_load_power_w == 0.0
+    both = readings_from_models([meter, inverter, battery])
+    assert both.ac_coupled_load_power_w == pytest.approx(100.0)
+    assert both.ac_coupled_grid_to_load_power_w == 0.0
+
+
 def model_with(model_id: int, values: dict[str, float | int | None]) -> DecodedModel:
     """A model decoded from registers that hold ``values`` (raw), the rest not implemented."""
     definition = load_model_definition(model_id)

@@ -14,7 +14,8 @@ from bess_dispatch_core.sunspec import (
     scan,
     scan_device,
 )
-from tests.plugins.sunspec_device import PlainModbusServer, SunSpecDeviceServer, _free_port
+from simulators.sunspec_server import free_port
+from tests.plugins.sunspec_device import PlainModbusServer, SunSpecDeviceServer
 
 
 async def test_scan_finds_every_model_of_the_simulated_site(
@@ -116,7 +117,7 @@ async def test_refresh_model_reads_new_values(sunspec_device: SunSpecDeviceServe
 
 
 async def test_closed_port_is_unreachable(socket_enabled: None) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
 
     with pytest.raises(SunSpecUnreachableError, match=f"127.0.0.1:{port}"):
         await scan("127.0.0.1", port, 1, request_timeout=1.0)

@@ -10,9 +10,13 @@ from bess_dispatch_core.sunspec import (
     SunSpecControlError,
     SunSpecModbusExceptionError,
     SunSpecValueError,
+    decode_model,
+    encode_value,
+    load_model_definition,
     rates_for_power,
     scan_device,
 )
+from bess_dispatch_core.sunspec.decoding import DecodedModel
 from bess_dispatch_core.sunspec.scanner import SunSpecDevice
 from tests.plugins.sunspec_device import SunSpecDeviceServer
 
@@ -156,3 +160,26 @@ async def test_a_device_without_model_124_cannot_be_controlled(
         controller = StorageController(link, device.storage)
         with pytest.raises(SunSpecControlError, match="revert_after_s must be"):
             await controller.apply_setpoint_kw(1.0, revert_after_s=0)
+
+
+def _model_124_implementing_nothing() -> DecodedModel:
+    definition = load_model_definition(124)
+    registers: list[int] = []
+    for point in definition.points:
+        value = {"ID": 124, "L": definition.length}.get(point.name)
+        registers.extend(encode_value(point, value, 0))
+    return decode_model(definition, 40002, registers)
+
+
+async def test_controls_need_model_124_with_its_control_points(
+    sunspec_device: SunSpecDeviceServer,
+) -> None:
+    async with ModbusLink(sunspec_device.host, sunspec_device.port, sunspec_device.unit_id) as link:
+        device = await scan_device(link)
+        inverter = device.find(103)
+        assert inverter is not None
+        with pytest.raises(SunSpecControlError, match="need model 124, got model 103"):
+            StorageController(link, inverter)
+        bare = _model_124_implementing_nothing()
+        with pytest.raises(SunSpecControlError, match="does not implement StorCtl_Mod, InWRte"):
+            StorageController(link, bare)

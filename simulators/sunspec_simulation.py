@@ -7,13 +7,17 @@ Physics, advanced lazily to the clock's time on every Modbus request and on
 - battery power (positive = charging) = the inverter's own wish ``own_battery_w``
   clamped into the model 124 window ``[-OutWRte, +InWRte]`` % of ``WChaMax`` (each side
   only when its ``StorCtl_Mod`` bit is set), and to 0 at full / at the reserve;
-- SoC follows the battery power; inverter AC power = PV - battery; grid = load - inverter;
-- lifetime energies accumulate;
+- SoC follows the battery power; grid = load + battery - PV; the inverter's AC power is
+  PV - battery for a hybrid inverter (DC-coupled battery, the default) and PV alone when
+  ``ac_coupled`` (an AC-link site: the battery has an inverter of its own, which this
+  device reports only through models 124 and 802);
+- lifetime energies accumulate (the battery's too, though no model reports them);
 - watchdog: ``InOutWRte_RvrtTms`` seconds after the last write to the controls, the
   controls revert by themselves (mode 0, rates 100 %).
 
-Imports of ``bess_dispatch_core`` happen here, not in the pytest plugin module: pytest loads
-``-p`` plugins before it puts ``custom_components/bess_dispatch`` on ``sys.path``.
+Served over Modbus TCP by :func:`simulators.sunspec_server.start_sunspec_server`. Imports
+``bess_dispatch_core``: the tests' pytest plugin imports this module lazily, since pytest
+loads ``-p`` plugins before it puts ``pure/`` on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -130,9 +134,16 @@ class SunSpecSimulation:
     own_battery_w: float = 0.0
     pv_w: float = 3_000.0
     load_w: float = 1_000.0
+    #: True: a PV inverter with an AC-coupled battery beside it (see the module's docs).
+    ac_coupled: bool = False
     inverter_energy_wh: float = 1_234_567.0
     grid_import_wh: float = 500_000.0
     grid_export_wh: float = 250_000.0
+    #: What went into and out of the battery and into the load (no SunSpec point: for
+    #: tests to compare with).
+    battery_charged_wh: float = 0.0
+    battery_discharged_wh: float = 0.0
+    load_consumed_wh: float = 0.0
     # Model 124 controls.
     storctl_mod: int = 0
     in_rate_percent: float = 100.0
@@ -173,12 +184,12 @@ class SunSpecSimulation:
 
     @property
     def inverter_ac_w(self) -> float:
-        return self.pv_w - self.battery_power_w
+        return self.pv_w if self.ac_coupled else self.pv_w - self.battery_power_w
 
     @property
     def grid_w(self) -> float:
         """Positive = import from the grid."""
-        return self.load_w - self.inverter_ac_w
+        return self.load_w + self.battery_power_w - self.pv_w
 
     @property
     def controls_active(self) -> bool:
@@ -227,6 +238,9 @@ class SunSpecSimulation:
         self.inverter_energy_wh += max(inverter, 0.0) * hours
         self.grid_import_wh += max(grid, 0.0) * hours
         self.grid_export_wh += max(-grid, 0.0) * hours
+        self.battery_charged_wh += max(battery, 0.0) * hours
+        self.battery_discharged_wh += max(-battery, 0.0) * hours
+        self.load_consumed_wh += max(self.load_w, 0.0) * hours
 
     # --- register image -----------------------------------------------------------------
     def model_address(self, model_id: int) -> int:
