@@ -18,6 +18,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .actuator_setup import build_actuator
+from .api import async_register_api
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import MqttLink
@@ -70,8 +71,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Actions exist once, for every entry."""
+    """Actions and the HTTP API exist once, for every entry."""
     async_register_services(hass)
+    await async_register_api(hass)
     return True
 
 
