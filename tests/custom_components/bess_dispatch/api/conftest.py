@@ -4,14 +4,15 @@ Requests go through aiohttp's test client into HA's real web app: HA's own auth 
 checks the tokens, as it would for a phone app.
 """
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from homeassistant.auth.const import GROUP_ID_ADMIN, GROUP_ID_USER
 from homeassistant.auth.models import User
+from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
@@ -30,6 +31,20 @@ async def make_user(hass: HomeAssistant, name: str, group: str) -> tuple[User, s
     user = MockUser(name=name, groups=[await hass.auth.async_get_group(group)]).add_to_hass(hass)
     refresh = await hass.auth.async_create_refresh_token(user, CLIENT_ID)
     return user, hass.auth.async_create_access_token(refresh)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Every API test runs with HA's recorder (history comes from it), set up before hass:
+    these overrides of the parent's autouse fixtures ask for the recorder first."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_per_test(recorder_mock: Recorder, hass: HomeAssistant, tmp_path: Path) -> None:
+    hass.config.config_dir = str(tmp_path)
+    (tmp_path / "configuration.yaml").write_text("")
 
 
 @dataclass
@@ -97,5 +112,5 @@ async def api(
     mosquitto_broker: Broker,
     aiohttp_client: ClientSessionGenerator,
     socket_enabled: None,
-) -> AsyncIterator[Api]:
-    yield await make_api(hass, mosquitto_broker, aiohttp_client)
+) -> Api:
+    return await make_api(hass, mosquitto_broker, aiohttp_client)
