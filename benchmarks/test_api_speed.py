@@ -13,6 +13,7 @@ requests one after the other. References in the same run: HA's own ``/api/states
 24 h and 7 d windows.
 """
 
+import logging
 import os
 import statistics
 import sys
@@ -115,6 +116,9 @@ async def test_api_speed_with_a_year_of_history(
     hass_access_token: str,
     socket_enabled: None,
 ) -> None:
+    # The test recorder echoes every SQL statement; logging them would be most of the cost.
+    get_instance(hass).engine.echo = False
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     for component in ("http", "api", "history"):
         assert await async_setup_component(hass, component, {})
     await setup_site(hass, mosquitto_broker, options={"api_rate_limit_per_min": 10_000})
