@@ -6,12 +6,15 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .api.options import CONF_API_UTILITY_USERS
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
 TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY}
+# Who people are: the API's utility users (HA user ids) and who asked for an event.
+TO_REDACT |= {CONF_API_UTILITY_USERS, "requested_by"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -48,7 +51,7 @@ async def async_get_config_entry_diagnostics(
         "last_command_response": None
         if runtime.last_response is None
         else runtime.last_response.to_dict(),
-        "dispatcher": runtime.dispatcher.to_dict(),
+        "dispatcher": async_redact_data(runtime.dispatcher.to_dict(), TO_REDACT),
         "telemetry": _telemetry(entry),
     }
 
