@@ -119,6 +119,7 @@ async def test_api_speed_with_a_year_of_history(
     # The test recorder echoes every SQL statement; logging them would be most of the cost.
     get_instance(hass).engine.echo = False
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per request
     for component in ("http", "api", "history"):
         assert await async_setup_component(hass, component, {})
     await setup_site(hass, mosquitto_broker, options={"api_rate_limit_per_min": 10_000})
