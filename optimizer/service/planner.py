@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from bess_dispatch_core.protocol import Command, Priority
+from bess_dispatch_core.units import soe_from_percent
 from optimizer.baselines import no_battery, self_consumption_rule, simulate
 from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize
@@ -84,8 +85,8 @@ class SitePlan:
 def battery_of(settings: SiteSettings, soe_kwh: float, terminal_value: float) -> Battery:
     capacity = settings.battery_capacity_kwh
     one_way = math.sqrt(settings.round_trip_efficiency)
-    soe_min = capacity * settings.min_soe_percent / 100
-    soe_max = capacity * settings.max_soe_percent / 100
+    soe_min = soe_from_percent(settings.min_soe_percent, capacity)
+    soe_max = soe_from_percent(settings.max_soe_percent, capacity)
     return Battery(
         capacity_kwh=capacity,
         charge_max_kw=settings.max_charge_kw,

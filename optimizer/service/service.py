@@ -34,9 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
-from bess_dispatch_core.gateway.publish_handle import PublishOutcome
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.publish_handle import PublishOutcome
 from bess_dispatch_core.protocol import (
     DEFAULT_PROFILE,
     Command,

@@ -14,6 +14,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bess_dispatch_core.protocol.metrics import (
+    BATTERY_CHARGE_AC,
+    BATTERY_DISCHARGE_AC,
+    BATTERY_SOE,
+    METER_EXPORT_AC,
+    METER_IMPORT_AC,
+    SOLAR_NET_GENERATION_AC,
+)
 from optimizer.settings.site import GRID_CONNECTION_KW, SiteSettings
 
 # A gateway's clock may run a little ahead of ours; more than this is not a clock skew.
@@ -27,14 +35,14 @@ SOE_TOLERANCE_KWH = 0.1
 POWER_MARGIN = 1.5
 # ... plus a counter's rounding (whole kWh on some meters) between two close readings.
 COUNTER_SLACK_KWH = 1.0
-# The metric names the service reads (the protocol's catalogue, docs/protocol.md); the
-# service and the simulation import them from here.
-SOE = "battery_soe"
-PV = "solar_net_generation_ac"
-IMPORT = "meter_import_ac"
-EXPORT = "meter_export_ac"
-CHARGE = "battery_charge_ac"
-DISCHARGE = "battery_discharge_ac"
+# The metric names the service reads, under the service's short names (the names
+# themselves have one home, the protocol's catalogue).
+SOE = BATTERY_SOE
+PV = SOLAR_NET_GENERATION_AC
+IMPORT = METER_IMPORT_AC
+EXPORT = METER_EXPORT_AC
+CHARGE = BATTERY_CHARGE_AC
+DISCHARGE = BATTERY_DISCHARGE_AC
 
 
 def reading_time_problem(at: datetime, now: datetime) -> str | None:

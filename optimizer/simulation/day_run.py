@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings
+from bess_dispatch_core.link.mqtt_link import BrokerSettings
 from optimizer.service.service import OptimizerService
 from optimizer.settings.broker import BrokerMode, BrokerOptions
 from optimizer.settings.options import AddonOptions, LogLevel

@@ -14,13 +14,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
 from bess_dispatch_core.gateway.control_law import HardLimits, SiteState
 from bess_dispatch_core.gateway.dispatcher import Dispatcher
 from bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import (
     ControlMode,
     Priority,
@@ -30,6 +30,7 @@ from bess_dispatch_core.protocol import (
     parse_telemetry_feedback,
     telemetry_feedback_topic,
 )
+from bess_dispatch_core.units import soe_from_percent
 from optimizer.gateway_execution import executed_action
 from optimizer.physics import step
 from optimizer.service.planner import TOPOLOGY, battery_of
@@ -93,8 +94,8 @@ class SimulatedSite:
         self.profiles = profiles
         capacity = settings.battery_capacity_kwh
         self.limits = HardLimits(
-            soe_min_kwh=capacity * settings.min_soe_percent / 100,
-            soe_max_kwh=capacity * settings.max_soe_percent / 100,
+            soe_min_kwh=soe_from_percent(settings.min_soe_percent, capacity),
+            soe_max_kwh=soe_from_percent(settings.max_soe_percent, capacity),
             max_charge_kw=settings.max_charge_kw,
             max_discharge_kw=settings.max_discharge_kw,
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import (
     LifetimeTelemetry,
     PowerTelemetry,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import PowerTelemetry
 from bess_dispatch_core.protocol.topics import power_topic
 from optimizer.service import service as service_module
