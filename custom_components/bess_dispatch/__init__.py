@@ -14,7 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .actuator_setup import build_actuator
-from .api import async_register_api
+from .api.registration import async_register_api
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.link.link_failure import LinkError
 from .bess_dispatch_core.link.mqtt_link import MqttLink

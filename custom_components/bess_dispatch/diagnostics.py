@@ -39,6 +39,8 @@ async def async_get_config_entry_diagnostics(
             "telemetry_interval_s": config.telemetry_interval.total_seconds(),
             "telemetry_window_s": config.telemetry_window.total_seconds(),
             "own_broker": config.own_broker,
+            "api_rate_limit_per_min": config.api.rate_limit_per_min,
+            "api_utility_users": len(config.api.utility_users),  # how many, not who
         },
         "link": {
             "connected": runtime.link_status.connected,

@@ -24,7 +24,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..const import CONF_SITE_ID, DOMAIN
 from ..data import BessDispatchConfigEntry
 from .errors import ApiError, bad_field, not_found
-from .options import DEFAULT_RATE_LIMIT, rate_limit, utility_users
+from .options import DEFAULT_RATE_LIMIT, ApiConfig
 from .rate_limit import RateLimiter, retry_after_header
 from .roles import ALLOWED, Action, Role, role_of
 
@@ -45,13 +45,20 @@ def _entries(hass: HomeAssistant) -> list[BessDispatchConfigEntry]:
     return list(hass.config_entries.async_entries(DOMAIN))
 
 
+def api_config(entry: BessDispatchConfigEntry) -> ApiConfig:
+    """The site's API settings as set-up read them; from its options while not loaded."""
+    if entry.state is ConfigEntryState.LOADED:
+        return entry.runtime_data.config.api
+    return ApiConfig.from_options(entry.options)
+
+
 def utility_user_ids(hass: HomeAssistant) -> set[str]:
-    return {user for entry in _entries(hass) for user in utility_users(entry.options)}
+    return {user for entry in _entries(hass) for user in api_config(entry).utility_users}
 
 
 def may_see(caller_role: Role, user: User, entry: BessDispatchConfigEntry) -> bool:
     """A utility reaches only the sites whose options name it."""
-    return caller_role is not Role.UTILITY or user.id in utility_users(entry.options)
+    return caller_role is not Role.UTILITY or user.id in api_config(entry).utility_users
 
 
 class ApiView(HomeAssistantView):
@@ -85,7 +92,7 @@ class ApiView(HomeAssistantView):
         entry = None
         if site_id is not None:
             entry = next((e for e in _entries(hass) if e.data[CONF_SITE_ID] == site_id), None)
-        limit = DEFAULT_RATE_LIMIT if entry is None else rate_limit(entry.options)
+        limit = DEFAULT_RATE_LIMIT if entry is None else api_config(entry).rate_limit_per_min
         wait = hass.data.setdefault(RATE_LIMITER, RateLimiter()).check(
             user.id, limit, time.monotonic()
         )

@@ -65,6 +65,7 @@ class ModeView(ApiView):
             body = await json_body(request)
             entry = site_entry(caller)
             runtime = entry.runtime_data.runtime
+            limits = entry.runtime_data.config.limits
             only_known(body, ("mode", "power_kw", "max_charge_kw", "until"))
             mode_name = text(body, "mode", MODES)
             now = dt_util.utcnow()
@@ -77,10 +78,10 @@ class ModeView(ApiView):
                 raise bad_field("until", "does not apply to mode auto")
             if mode_name == "setpoint":
                 power = number(body, "power_kw")
-                check_power(runtime.dispatcher.limits, "power_kw", power)
+                check_power(limits, "power_kw", power)
             if mode_name == "limit_charge":
                 charge = number(body, "max_charge_kw", minimum=0)
-                check_charge_limit(runtime.dispatcher.limits, "max_charge_kw", charge)
+                check_charge_limit(limits, "max_charge_kw", charge)
             _not_stopped(runtime)
             if mode_name == AUTO:
                 runtime.clear_override()
@@ -110,7 +111,7 @@ class ChargeLimitView(ApiView):
             only_known(body, ("max_charge_kw", "until"))
             charge = number(body, "max_charge_kw", minimum=0)
             until = _until(body, dt_util.utcnow())
-            check_charge_limit(runtime.dispatcher.limits, "max_charge_kw", charge)
+            check_charge_limit(entry.runtime_data.config.limits, "max_charge_kw", charge)
             _not_stopped(runtime)
             runtime.manual_charge_limit_kw = charge
             runtime.set_override(manual_override(runtime, ControlMode.LIMIT_CHARGE, until))

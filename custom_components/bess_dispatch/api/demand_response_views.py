@@ -42,7 +42,7 @@ def _refused(err: EventError) -> ApiError:
 def _announce(caller: Caller, entry: BessDispatchConfigEntry, event: DemandResponseEvent) -> None:
     caller.hass.bus.async_fire(
         EVENT_DEMAND_RESPONSE,
-        {"site_id": entry.runtime_data.runtime.site_id, "entry_id": entry.entry_id}
+        {"site_id": entry.runtime_data.config.site_id, "entry_id": entry.entry_id}
         | event.to_dict(),
     )
 
@@ -84,7 +84,7 @@ class DemandResponseListView(ApiView):
             entry = site_entry(caller)
             runtime = entry.runtime_data.runtime
             event = read_event(await json_body(request), caller.user.name or caller.user.id)
-            limits = runtime.dispatcher.limits
+            limits = entry.runtime_data.config.limits
             if event.kind is EventKind.DISCHARGE:
                 check_power(limits, "power_kw", -event.power_kw)
             else:

@@ -76,8 +76,8 @@ def window(query: Any, now: datetime) -> tuple[datetime, datetime]:
 
 
 def entity_of(hass: HomeAssistant, entry: BessDispatchConfigEntry, series: str) -> str | None:
-    runtime = entry.runtime_data.runtime
-    unique_id = f"{runtime.site_id}_{runtime.gateway_id}_{SERIES[series]}"
+    config = entry.runtime_data.config
+    unique_id = f"{config.site_id}_{config.gateway_id}_{SERIES[series]}"
     return er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
 
 
@@ -138,7 +138,7 @@ class HistoryView(ApiView):
             for state in rows[first : first + limit]
         ]
         return {
-            "site_id": site_entry(caller).runtime_data.runtime.site_id,
+            "site_id": site_entry(caller).runtime_data.config.site_id,
             "series": series,
             "entity_id": entity_id,
             "start": format_datetime(start),

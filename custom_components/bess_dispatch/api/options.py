@@ -1,6 +1,9 @@
 """The API's options on a site's entry: rate limit and the users who act as its utility."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import probatio as vol
@@ -21,12 +24,19 @@ DEFAULT_RATE_LIMIT: Final = 100
 MAX_RATE_LIMIT: Final = 10_000
 
 
-def rate_limit(options: Mapping[str, Any]) -> int:
-    return int(options.get(CONF_API_RATE_LIMIT, DEFAULT_RATE_LIMIT))
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """A site's API settings (part of its SiteConfig)."""
 
+    rate_limit_per_min: int = DEFAULT_RATE_LIMIT
+    utility_users: frozenset[str] = frozenset()  # HA user ids
 
-def utility_users(options: Mapping[str, Any]) -> list[str]:
-    return list(options.get(CONF_API_UTILITY_USERS) or [])
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> ApiConfig:
+        return cls(
+            rate_limit_per_min=int(options.get(CONF_API_RATE_LIMIT, DEFAULT_RATE_LIMIT)),
+            utility_users=frozenset(options.get(CONF_API_UTILITY_USERS) or ()),
+        )
 
 
 async def api_options_schema(hass: HomeAssistant) -> dict[Any, Any]:

@@ -15,6 +15,7 @@ from ..bess_dispatch_core.gateway.dispatcher import DispatchState
 from ..bess_dispatch_core.gateway.metric_source import SourceQuantity
 from ..bess_dispatch_core.protocol.command import ControlMode
 from ..bess_dispatch_core.protocol.timeformat import format_datetime
+from ..bess_dispatch_core.units import percent_of_capacity
 from ..data import BessDispatchConfigEntry
 from ..runtime import SiteRuntime
 
@@ -61,6 +62,7 @@ def current_state(runtime: SiteRuntime) -> DispatchState:
 
 
 def status_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
+    config = entry.runtime_data.config
     runtime = entry.runtime_data.runtime
     telemetry = entry.runtime_data.telemetry
     state = current_state(runtime)
@@ -68,12 +70,12 @@ def status_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
     override = runtime.dispatcher.override
     event = runtime.dispatcher.demand_response.active(state.at)
     return {
-        "site_id": runtime.site_id,
-        "gateway_id": runtime.gateway_id,
+        "site_id": config.site_id,
+        "gateway_id": config.gateway_id,
         "at": format_datetime(dt_util.utcnow()),
-        "soc_pct": None if soe is None else round(100 * soe / telemetry.usable_kwh, 3),
+        "soc_pct": None if soe is None else round(percent_of_capacity(soe, config.usable_kwh), 3),
         "soe_kwh": soe,
-        "usable_kwh": telemetry.usable_kwh,
+        "usable_kwh": config.usable_kwh,
         "battery_power_kw": _battery_power(entry),
         "control": decision_json(state),
         "manual_override": None
@@ -117,7 +119,7 @@ def flow_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
             "lifetime_kwh": pipeline.lifetime_kwh(metric),
         }
     return {
-        "site_id": telemetry.site_id,
+        "site_id": entry.runtime_data.config.site_id,
         "at": format_datetime(dt_util.utcnow()),
         "flows": flows,
         "note": "power_kw is null for a quantity measured by an energy counter only",
@@ -132,9 +134,10 @@ def plan_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
     whose power depends on PV and load (self-consumption, no discharge, limit charge, or no
     schedule) ends the projection, and the answer says so.
     """
+    config = entry.runtime_data.config
     runtime = entry.runtime_data.runtime
     telemetry = entry.runtime_data.telemetry
-    limits = runtime.dispatcher.limits
+    limits = config.limits
     now = dt_util.utcnow()
     end = now + PLAN_HORIZON
     blocks = runtime.dispatcher.book.blocks(now, end)
@@ -168,7 +171,7 @@ def plan_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
     if stopped is None and cursor < end:
         stopped = f"no schedule covers {format_datetime(cursor)}"
     return {
-        "site_id": runtime.site_id,
+        "site_id": config.site_id,
         "from": format_datetime(now),
         "to": format_datetime(end),
         "blocks": [
@@ -193,7 +196,7 @@ def plan_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
 def savings_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
     """The gateway receives schedules, not their economics, and knows no tariff."""
     return {
-        "site_id": entry.runtime_data.runtime.site_id,
+        "site_id": entry.runtime_data.config.site_id,
         "expected": {
             "available": False,
             "reason": "the optimizer's commands carry no economics; the add-on's plan page "

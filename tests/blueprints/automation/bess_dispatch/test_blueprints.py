@@ -113,7 +113,7 @@ async def test_low_soc_and_alerts_notify(hass: HomeAssistant, mosquitto_broker: 
     assert len(sent) == 2
 
 
-def _self_consumption_schedule(entry: MockConfigEntry) -> None:
+async def _self_consumption_schedule(entry: MockConfigEntry) -> None:
     now = dt_util.utcnow().replace(microsecond=0)
     command = Command.create(
         command_id="surplus",
@@ -121,7 +121,8 @@ def _self_consumption_schedule(entry: MockConfigEntry) -> None:
         schedule=[ScheduleEntry(now, now + timedelta(hours=2), mode=ControlMode.SELF_CONSUMPTION)],
         now=now,
     )
-    assert entry.runtime_data.runtime.handle_command(command).status == "accepted"
+    response = await entry.runtime_data.runtime.async_handle_command_payload(command.to_payload())
+    assert response.status == "accepted"
 
 
 async def test_switch_runs_while_the_schedule_charges_from_surplus(
@@ -144,7 +145,7 @@ async def test_switch_runs_while_the_schedule_charges_from_surplus(
             "target_switch": "input_boolean.heater",
         },
     )
-    _self_consumption_schedule(entry)  # fallback -> p2 self-consumption
+    await _self_consumption_schedule(entry)  # fallback -> p2 self-consumption
     await hass.async_block_till_done()
     assert hass.states.get("input_boolean.heater").state == "off"  # too little surplus
     hass.states.async_set("sensor.grid_export_power", "1.2", {"unit_of_measurement": "kW"})

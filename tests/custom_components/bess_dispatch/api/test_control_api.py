@@ -31,7 +31,7 @@ def sensor(hass: HomeAssistant, key: str) -> str:
     return state.state
 
 
-def schedule(api: Api, power_kw: float) -> None:
+async def schedule(api: Api, power_kw: float) -> None:
     now = dt_util.utcnow().replace(microsecond=0)
     command = Command.create(
         command_id=f"p2-{now.timestamp()}-{power_kw}",
@@ -39,7 +39,8 @@ def schedule(api: Api, power_kw: float) -> None:
         schedule=[ScheduleEntry(now, now + timedelta(hours=2), power_kw=power_kw)],
         now=now,
     )
-    assert api.runtime.handle_command(command).status == "accepted"
+    response = await api.runtime.async_handle_command_payload(command.to_payload())
+    assert response.status == "accepted"
 
 
 def snapshot(api: Api) -> tuple[Any, ...]:
@@ -85,7 +86,7 @@ async def test_charge_limit(api: Api) -> None:
 
 
 async def test_emergency_stop_outranks_schedule_and_manual_mode_until_cleared(api: Api) -> None:
-    schedule(api, 3.0)
+    await schedule(api, 3.0)
     await api.call("homeowner", "POST", f"{SITE_API}/mode", {"mode": "setpoint", "power_kw": -4})
     status, body, _ = await api.call("homeowner", "POST", f"{SITE_API}/emergency_stop")
     assert status == 200, body
@@ -101,7 +102,7 @@ async def test_emergency_stop_outranks_schedule_and_manual_mode_until_cleared(ap
     assert sensor(api.hass, "effective_mode") == "emergency_stop"
     assert sensor(api.hass, "control_source") == "emergency_stop"
     # A new schedule does not lift it either.
-    schedule(api, -5.0)
+    await schedule(api, -5.0)
     assert api.runtime.state.decision.source.value == "emergency_stop"
     # Held across a restart of the entry.
     stored = await dispatcher_store(api.hass, api.entry.entry_id).async_load()
@@ -225,7 +226,7 @@ async def test_body_that_is_not_json_or_too_large(api: Api) -> None:
 async def test_hard_limit_conflict_is_409_and_changes_nothing(
     api: Api, path: str, body: dict[str, Any], field: str, limit: str
 ) -> None:
-    schedule(api, 2.0)
+    await schedule(api, 2.0)
     before = snapshot(api)
     status, answer, _ = await api.call("installer", "POST", f"{SITE_API}/{path}", body)
     assert status == 409, answer

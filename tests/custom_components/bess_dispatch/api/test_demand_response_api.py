@@ -33,7 +33,7 @@ def event(
 async def test_discharge_event_outranks_every_schedule_and_is_reported(api: Api) -> None:
     fired: list[Event] = []
     api.hass.bus.async_listen(EVENT_DEMAND_RESPONSE, fired.append)
-    schedule(api, 3.0)
+    await schedule(api, 3.0)
     status, body, _ = await api.call("utility", "POST", EVENTS, event(event_id="peak-1"))
     assert status == 201, body
     assert_matches("Event", body)
@@ -42,7 +42,7 @@ async def test_discharge_event_outranks_every_schedule_and_is_reported(api: Api)
     assert body["battery"]["following_event"] is True
     assert body["battery"]["setpoint_kw"] == -2.0
     # A newer intraday schedule does not replace the event.
-    schedule(api, 4.0)
+    await schedule(api, 4.0)
     _, status_body, _ = await api.call("homeowner", "GET", f"{SITE_API}/status")
     assert status_body["control"]["source"] == "demand_response"
     assert status_body["demand_response_event"] == "peak-1"
@@ -60,7 +60,7 @@ async def test_owner_opts_out_with_a_manual_mode_and_the_event_says_so(api: Api)
 
 
 async def test_reduce_charge_event_limits_charging(api: Api) -> None:
-    schedule(api, 4.0)
+    await schedule(api, 4.0)
     status, body, _ = await api.call("installer", "POST", EVENTS, event("reduce_charge", power=1))
     assert status == 201, body
     assert body["battery"]["effective_mode"] == "limit_charge"

@@ -68,7 +68,8 @@ async def test_plan_projects_soe_through_setpoints_and_says_where_it_stops(api: 
     command = Command.create(
         command_id="plan-test", priority=Priority.INTRADAY, schedule=entries, now=now
     )
-    assert api.runtime.handle_command(command).status == "accepted"
+    response = await api.runtime.async_handle_command_payload(command.to_payload())
+    assert response.status == "accepted"
     status, body, _ = await api.call("installer", "GET", f"{SITE_API}/plan")
     assert status == 200, body
     assert_matches("Plan", body)
