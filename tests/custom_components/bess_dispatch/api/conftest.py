@@ -4,6 +4,7 @@ Requests go through aiohttp's test client into HA's real web app: HA's own auth 
 checks the tokens, as it would for a phone app.
 """
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ def auto_enable_custom_integrations(
 def config_dir_per_test(recorder_mock: Recorder, hass: HomeAssistant, tmp_path: Path) -> None:
     hass.config.config_dir = str(tmp_path)
     (tmp_path / "configuration.yaml").write_text("")
+    # The harness logs every SQL statement of the recorder at INFO; these tests need none.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @dataclass
