@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .actuator_setup import build_actuator
+from .api.registration import async_register_api
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.link.link_failure import LinkError
 from .bess_dispatch_core.link.mqtt_link import MqttLink
@@ -42,8 +43,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Actions exist once, for every entry."""
+    """Actions and the HTTP API exist once, for every entry."""
     async_register_services(hass)
+    await async_register_api(hass)
     return True
 
 

@@ -28,6 +28,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .actuator_setup import modbus_errors, modbus_source_map
+from .api.options import api_options_schema
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.topics import validate_topic_id
 from .broker import async_probe_errors
@@ -491,7 +492,8 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, self.config_entry.options
+                OPTIONS_SCHEMA.extend(await api_options_schema(self.hass)),
+                self.config_entry.options,
             ),
         )
 

@@ -6,12 +6,15 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .api.options import CONF_API_UTILITY_USERS
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
 TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY}
+# Who people are: the API's utility users (HA user ids) and who asked for an event.
+TO_REDACT |= {CONF_API_UTILITY_USERS, "requested_by"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -36,6 +39,8 @@ async def async_get_config_entry_diagnostics(
             "telemetry_interval_s": config.telemetry_interval.total_seconds(),
             "telemetry_window_s": config.telemetry_window.total_seconds(),
             "own_broker": config.own_broker,
+            "api_rate_limit_per_min": config.api.rate_limit_per_min,
+            "api_utility_users": len(config.api.utility_users),  # how many, not who
         },
         "link": {
             "connected": runtime.link_status.connected,
@@ -60,7 +65,7 @@ async def async_get_config_entry_diagnostics(
         "last_command_response": None
         if runtime.last_response is None
         else runtime.last_response.to_dict(),
-        "dispatcher": runtime.dispatcher.to_dict(),
+        "dispatcher": async_redact_data(runtime.dispatcher.to_dict(), TO_REDACT),
         "telemetry": _telemetry(entry),
     }
 

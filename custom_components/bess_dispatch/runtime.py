@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from .bess_dispatch_core.gateway.actuator import Actuator, ActuatorUnavailable, NoActuator
 from .bess_dispatch_core.gateway.control_law import SiteState
+from .bess_dispatch_core.gateway.demand_response import DemandResponseEvent
 from .bess_dispatch_core.gateway.dispatcher import (
     Dispatcher,
     DispatchState,
@@ -242,6 +243,28 @@ class SiteRuntime(UpdateListeners):
         self.dispatcher.clear_override()
         self.store.async_delay_save(self.dispatcher.to_dict, SAVE_DELAY_S)
         self.evaluate()
+
+    @callback
+    def set_emergency_stop(self, held: bool) -> None:
+        """Hold (or release) the battery idle above every schedule and manual mode."""
+        self.dispatcher.set_emergency_stop(held)
+        # Saved at once: a stop must survive a restart that follows it closely.
+        self.hass.async_create_task(self.store.async_save(self.dispatcher.to_dict()))
+        self.evaluate()
+
+    @callback
+    def add_demand_response(self, event: DemandResponseEvent) -> None:
+        """Take an event (EventError, nothing changed, when it is bad or clashes)."""
+        self.dispatcher.demand_response.add(event, now=dt_util.utcnow())
+        self.store.async_delay_save(self.dispatcher.to_dict, SAVE_DELAY_S)
+        self.evaluate()
+
+    @callback
+    def cancel_demand_response(self, event_id: str) -> DemandResponseEvent:
+        event = self.dispatcher.demand_response.cancel(event_id, now=dt_util.utcnow())
+        self.store.async_delay_save(self.dispatcher.to_dict, SAVE_DELAY_S)
+        self.evaluate()
+        return event
 
     # --- evaluation --------------------------------------------------------------------------
     def site_state(self) -> SiteState:

@@ -25,6 +25,7 @@ from .telemetry_sensor import telemetry_sensors
 PARALLEL_UPDATES = 0
 
 type StateValue = str | float | datetime | None
+EMERGENCY_STOP = "emergency_stop"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,8 +37,13 @@ DESCRIPTIONS = (
     ControlSensorDescription(
         key="effective_mode",
         device_class=SensorDeviceClass.ENUM,
-        options=[mode.value.lower() for mode in ControlMode],
-        value=lambda state: state.decision.mode.value.lower(),
+        # An emergency stop is shown as such, not as a plain IDLE a schedule could have asked.
+        options=[mode.value.lower() for mode in ControlMode] + [EMERGENCY_STOP],
+        value=lambda state: (
+            EMERGENCY_STOP
+            if state.decision.source is ControlSource.EMERGENCY_STOP
+            else state.decision.mode.value.lower()
+        ),
     ),
     ControlSensorDescription(
         key="setpoint",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from .api.options import ApiConfig
 from .bess_dispatch_core.gateway.control_law import HardLimits
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
@@ -83,6 +84,7 @@ class SiteConfig:
     telemetry_window: timedelta
     own_broker: bool  # False: Home Assistant's MQTT integration
     broker_host: str  # for messages only ("" with HA's MQTT)
+    api: ApiConfig  # the HTTP API's rate limit and utility users
 
     @classmethod
     def from_entry(cls, data: Mapping[str, Any], options: Mapping[str, Any]) -> SiteConfig:
@@ -104,6 +106,7 @@ class SiteConfig:
             ),
             own_broker=data.get(CONF_BROKER_TYPE) != BROKER_HOME_ASSISTANT,
             broker_host=data.get(CONF_HOST) or "",
+            api=ApiConfig.from_options(options),
         )
 
     @property

@@ -29,6 +29,8 @@ class ControlSource(StrEnum):
     P0 = "p0"
     MANUAL = "manual"
     FALLBACK = "fallback"
+    DEMAND_RESPONSE = "demand_response"
+    EMERGENCY_STOP = "emergency_stop"
 
 
 class Limit(StrEnum):
@@ -42,6 +44,7 @@ class Limit(StrEnum):
     RAMP = "ramp"
     GRID_CHARGING = "grid_charging"
     EXPORT = "export"
+    EMERGENCY_STOP = "emergency_stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,10 @@ class ControlDecision:
 
 
 FALLBACK_INTENT = Intent(ControlMode.SELF_CONSUMPTION, ControlSource.FALLBACK)
+# Battery idle at 0 kW with no headroom either way: safe whatever the SoE (even unknown).
+EMERGENCY_STOP_DECISION = ControlDecision(
+    ControlMode.IDLE, ControlSource.EMERGENCY_STOP, 0.0, 0.0, 0.0, frozenset({Limit.EMERGENCY_STOP})
+)
 
 
 def decide(
@@ -123,13 +130,17 @@ def decide(
     *,
     previous_setpoint_kw: float | None = None,
     elapsed_s: float | None = None,
+    emergency_stop: bool = False,
 ) -> ControlDecision:
     """Turn what is asked into what is safe.
 
     ``intent`` None means nothing covers now: the battery's own self-consumption (the
     caller raises the alert). ``previous_setpoint_kw`` and ``elapsed_s`` bound the change by
-    the ramp rate.
+    the ramp rate. ``emergency_stop`` outranks every intent, schedule or manual, and the
+    ramp rate too: stopping must not wait for a ramp.
     """
+    if emergency_stop:
+        return EMERGENCY_STOP_DECISION
     limited: set[Limit] = set()
     if intent is None:
         intent = FALLBACK_INTENT

@@ -19,6 +19,7 @@ from ..protocol.schedule_book import PreparedCommand, ScheduleBook
 from ..protocol.timeformat import format_datetime, is_aware, parse_datetime
 from ..protocol.validation import CommandValidation, parse_command
 from .control_law import ControlDecision, ControlSource, HardLimits, Intent, SiteState, decide
+from .demand_response import DemandResponseBook
 
 SOURCE_OF_PRIORITY = {
     Priority.INTRADAY: ControlSource.P2,
@@ -106,6 +107,9 @@ class Dispatcher:
         self.limits = limits
         self.book = book if book is not None else ScheduleBook()
         self.override: ManualOverride | None = None
+        self.demand_response = DemandResponseBook()
+        # Held until cleared, across restarts; outranks every schedule and manual mode.
+        self.emergency_stop = False
         self._last_setpoint: tuple[datetime, float] | None = None
         # Commands already told that the battery was unreachable while they applied.
         self._reported_unavailable: set[str] = set()
@@ -146,16 +150,23 @@ class Dispatcher:
     def clear_override(self) -> None:
         self.override = None
 
+    def set_emergency_stop(self, held: bool) -> None:
+        self.emergency_stop = held
+
     def evaluate(self, now: datetime, state: SiteState) -> DispatchState:
         """The decision in force at ``now``; also forgets what has ended by then."""
         until = None if self.override is None else self.override.until
         if until is not None and until <= now:
             self.override = None
         self.book.prune(now)
+        self.demand_response.prune(now)
         resolved = self.book.resolve(now)
+        event = self.demand_response.active(now)
         intent: Intent | None
         if self.override is not None:
             intent = self.override.intent()
+        elif event is not None:
+            intent = event.intent()
         elif resolved is not None:
             entry = resolved.entry
             intent = Intent(
@@ -171,13 +182,18 @@ class Dispatcher:
             at, previous_kw = self._last_setpoint
             elapsed_s = max(0.0, (now - at).total_seconds())
         decision = decide(
-            intent, self.limits, state, previous_setpoint_kw=previous_kw, elapsed_s=elapsed_s
+            intent,
+            self.limits,
+            state,
+            previous_setpoint_kw=previous_kw,
+            elapsed_s=elapsed_s,
+            emergency_stop=self.emergency_stop,
         )
         if decision.setpoint_kw is not None:
             self._last_setpoint = (now, decision.setpoint_kw)
         else:
             self._last_setpoint = None
-        changes = [self.book.next_change(now)]
+        changes = [self.book.next_change(now), self.demand_response.next_change(now)]
         if self.override is not None:
             changes.append(self.override.until)
         return DispatchState(
@@ -222,6 +238,8 @@ class Dispatcher:
             "format": _FORMAT,
             "book": self.book.to_dict(),
             "override": None if self.override is None else self.override.to_dict(),
+            "emergency_stop": self.emergency_stop,
+            "demand_response": self.demand_response.to_list(),
         }
 
     @classmethod
@@ -236,4 +254,7 @@ class Dispatcher:
                 dispatcher.override = ManualOverride.from_dict(override)
             except (KeyError, TypeError, ValueError) as err:
                 raise ValueError(f"stored override is invalid: {err}") from err
+        # Both keys are newer than format 1's first files: absent means none.
+        dispatcher.emergency_stop = data.get("emergency_stop") is True
+        dispatcher.demand_response = DemandResponseBook.from_list(data.get("demand_response", []))
         return dispatcher

@@ -210,3 +210,31 @@ def test_hard_limits_are_never_violated(
             step = limits.ramp_kw_per_s * elapsed
             at_a_cap = decision.setpoint_kw in (decision.max_charge_kw, -decision.max_discharge_kw)
             assert abs(decision.setpoint_kw - previous) <= step + tolerance or at_a_cap
+
+
+def test_emergency_stop_outranks_every_intent_the_ramp_and_an_unknown_soe() -> None:
+    ramped = HardLimits(
+        soe_min_kwh=1.0, soe_max_kwh=9.0, max_charge_kw=5.0, max_discharge_kw=5.0, ramp_kw_per_s=0.1
+    )
+    for intent in (
+        Intent(ControlMode.SETPOINT, ControlSource.MANUAL, -5.0),
+        Intent(ControlMode.SETPOINT, ControlSource.P2, 5.0),
+        None,
+    ):
+        for soe in (5.0, None):
+            decision = decide(
+                intent,
+                ramped,
+                SiteState(soe_kwh=soe),
+                previous_setpoint_kw=-5.0,
+                elapsed_s=1.0,
+                emergency_stop=True,
+            )
+            assert decision.mode is ControlMode.IDLE
+            assert decision.source is ControlSource.EMERGENCY_STOP
+            assert (decision.setpoint_kw, decision.max_charge_kw, decision.max_discharge_kw) == (
+                0.0,
+                0.0,
+                0.0,
+            )
+            assert decision.limited_by == {Limit.EMERGENCY_STOP}
