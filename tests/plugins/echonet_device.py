@@ -11,6 +11,9 @@ Two deviations of uEcho 1.0.3 from the standard are corrected here, each where i
 made: property maps of 16 or more codes (format 2) lose every code from 0xC0 up, and a
 refused SetC is answered with SetI_SNA (0x50) instead of SetC_SNA (0x51).
 
+Fixtures: ``echonet_node`` (battery, PV, meter), ``echonet_pcs_node`` (with a PCS) and
+``echonet_client``, a started :class:`EchonetClient` on the node's partner address.
+
 Fault injection: ``refuse(class, epc)`` makes the node answer reads and writes of that
 property with an SNA (uEcho's own refusal path), ``silent = True`` makes it drop every
 request, ``send_raw(data, to)`` sends any bytes from the node's own address and port.
@@ -31,17 +34,22 @@ the answers, as on a real LAN.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from uecho import Device, LocalNode, Property
 
+from bess_dispatch_core.echonet.client import EchonetClient
+
 ECHONET_PORT = 3610
+#: The client timeout tests use: short for silence tests, enough for two loaded CI cores.
+CLIENT_TIMEOUT_S = 1.0
 STORAGE_BATTERY = 0x027D
 HOME_SOLAR = 0x0279
 SMART_METER = 0x0288
@@ -270,3 +278,28 @@ def echonet_pcs_node(socket_enabled: None) -> Iterator[SimulatedEchonetNode]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture
+async def echonet_client(echonet_node: SimulatedEchonetNode) -> AsyncIterator[EchonetClient]:
+    """A started client (pychonet) on the node's partner address."""
+    client = EchonetClient(
+        bind_host=echonet_node.client_host,
+        local_ip=echonet_node.client_host,
+        timeout_s=CLIENT_TIMEOUT_S,
+    )
+    await client.start()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+async def until(condition: Callable[[], bool], within_s: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (the node runs in threads: poll it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not true within {within_s} s")
+        await asyncio.sleep(0.05)
