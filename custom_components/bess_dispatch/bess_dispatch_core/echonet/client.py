@@ -72,6 +72,20 @@ class _GuardedServer(UDPServer):  # type: ignore[misc]
 
         super().subscribe(guarded)
 
+    def unregister(self) -> None:
+        """Take the socket out of the event loop before it is closed.
+
+        pychonet's close() leaves its reader registered: the next socket given the same
+        file descriptor (the next client, e.g. after a config flow's discovery) would then
+        never be read.
+        """
+        loop = getattr(self, "loop", None)
+        if loop is not None and not loop.is_closed():
+            fd = self._sock.fileno()
+            if fd >= 0:
+                loop.remove_reader(fd)
+                loop.remove_writer(fd)
+
 
 class EchonetClient:
     """One UDP endpoint speaking ECHONET Lite.
@@ -135,6 +149,7 @@ class EchonetClient:
     def close(self) -> None:
         server, self._server, self._api = self._server, None, None
         if server is not None:
+            server.unregister()
             server.close()
 
     async def discover(self, *, max_nodes: int = MAX_DISCOVERED_NODES) -> list[EchonetNode]:

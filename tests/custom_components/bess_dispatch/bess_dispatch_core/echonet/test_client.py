@@ -132,3 +132,20 @@ async def test_an_address_it_cannot_listen_on_is_a_transport_error_naming_it(
 def test_bad_timeout_is_refused() -> None:
     with pytest.raises(ValueError, match=r"timeout_s"):
         EchonetClient(timeout_s=0)
+
+
+async def test_a_client_after_a_closed_one_on_the_same_address_still_hears_the_node(
+    echonet_node: SimulatedEchonetNode,
+) -> None:
+    # pychonet's close() leaves its socket's reader in the loop; the next socket may get
+    # the same descriptor and was then never read (a config flow's discovery, then probe).
+    for _ in range(2):
+        client = EchonetClient(
+            bind_host=echonet_node.client_host, local_ip=echonet_node.client_host, timeout_s=1.0
+        )
+        await client.start()
+        try:
+            node = await client.probe(echonet_node.host)
+        finally:
+            client.close()
+        assert node.find(EchonetClass.STORAGE_BATTERY) is not None
