@@ -50,6 +50,7 @@ from .const import (
     SOURCE_MODBUS,
 )
 from .data import BessDispatchConfigEntry, BessDispatchData
+from .echonet_setup import echonet_source_settings
 from .entity import GATEWAY_DEVICE, device_info
 from .ha_mqtt_link import HomeAssistantMqttLink
 from .limits import hard_limits
@@ -94,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         link=link,
         sources=entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {}),
         modbus=_modbus_source(data),
+        echonet=echonet_source_settings(data),
         usable_kwh=float(data[CONF_USABLE_KWH]),
         soe_min_kwh=limits.soe_min_kwh,
         soe_max_kwh=limits.soe_max_kwh,

@@ -20,6 +20,7 @@ from .bess_dispatch_core.sunspec.errors import (
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .bess_dispatch_core.sunspec.scanner import SunSpecDevice, scan
 from .const import (
+    ACTUATOR_ECHONET,
     ACTUATOR_HOME_ASSISTANT,
     ACTUATOR_MODBUS,
     CONF_ACTUATOR,
@@ -33,6 +34,7 @@ from .const import (
     CONF_SOURCE_PORT,
     CONF_SOURCE_UNIT_ID,
 )
+from .echonet_setup import SharedClientActuator
 from .ha_actuator import HomeAssistantActuator
 from .source_mapping import mappable_metrics
 
@@ -52,6 +54,9 @@ def build_actuator(
             ),
             None,
         )
+    if kind == ACTUATOR_ECHONET:
+        # ECHONET Lite has no revert timeout: the refresher re-asserts, unload sets auto.
+        return SharedClientActuator(hass, options), None
     if kind == ACTUATOR_MODBUS:
         link = ModbusLink(
             options[CONF_MODBUS_HOST],

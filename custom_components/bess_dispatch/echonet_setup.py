@@ -12,6 +12,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
+from .bess_dispatch_core.echonet.actuator import EchonetBatteryActuator
 from .bess_dispatch_core.echonet.client import EchonetClient
 from .bess_dispatch_core.echonet.errors import (
     EchonetError,
@@ -21,13 +22,35 @@ from .bess_dispatch_core.echonet.errors import (
 from .bess_dispatch_core.echonet.node import EchonetNode
 from .bess_dispatch_core.echonet.objects import BATTERY_OPERATION_MODE, EchonetClass
 from .bess_dispatch_core.echonet.source import readable_metric_map
+from .bess_dispatch_core.gateway.actuator import ActuatorUnavailable
+from .bess_dispatch_core.gateway.control_law import ControlDecision
 from .bess_dispatch_core.protocol.metrics import UseCase
-from .const import CONF_ECHONET_INTERFACE, DOMAIN
+from .const import (
+    CONF_ECHONET_ACTUATOR_HOST,
+    CONF_ECHONET_HOST,
+    CONF_ECHONET_INTERFACE,
+    CONF_ECHONET_METRICS,
+    CONF_SOURCE_INTERVAL_S,
+    CONF_SOURCE_TYPE,
+    DEFAULT_ECHONET_INTERVAL_S,
+    DOMAIN,
+    SOURCE_ECHONET,
+)
 from .source_mapping import mappable_metrics
 
 _CLIENTS = f"{DOMAIN}_echonet_clients"
 #: Devices answer within a second or two; a HEMS gateway relaying a meter can take longer.
 REQUEST_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class EchonetSourceSettings:
+    """An ECHONET Lite node whose objects feed the metrics (instead of HA sensors)."""
+
+    host: str
+    interface: str | None  # this host's LAN address; None: automatic
+    interval_s: float
+    metrics: Mapping[str, str]  # protocol metric -> ECHONET Lite reading
 
 
 @dataclass
@@ -146,3 +169,47 @@ def echonet_interface(data: Mapping[str, Any]) -> str | None:
     """The interface address an entry or a form names (None: automatic)."""
     value = str(data.get(CONF_ECHONET_INTERFACE) or "").strip()
     return value or None
+
+
+def echonet_source_settings(data: Mapping[str, Any]) -> EchonetSourceSettings | None:
+    """The entry's ECHONET Lite source (None when its readings come from elsewhere)."""
+    if data.get(CONF_SOURCE_TYPE) != SOURCE_ECHONET:
+        return None
+    return EchonetSourceSettings(
+        host=data[CONF_ECHONET_HOST],
+        interface=echonet_interface(data),
+        interval_s=float(data.get(CONF_SOURCE_INTERVAL_S, DEFAULT_ECHONET_INTERVAL_S)),
+        metrics=data[CONF_ECHONET_METRICS],
+    )
+
+
+class SharedClientActuator:
+    """:class:`EchonetBatteryActuator` on the shared client, taken on first use and given
+    back on close (the runtime closes its actuator when the entry unloads)."""
+
+    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any]) -> None:
+        self._hass = hass
+        self.host = str(options[CONF_ECHONET_ACTUATOR_HOST])
+        self._interface = echonet_interface(options)
+        self._client: EchonetClient | None = None
+        self._actuator: EchonetBatteryActuator | None = None
+
+    async def apply(self, decision: ControlDecision) -> None:
+        await (await self._battery()).apply(decision)
+
+    async def release(self) -> None:
+        await (await self._battery()).release()
+
+    def close(self) -> None:
+        client, self._client, self._actuator = self._client, None, None
+        if client is not None:
+            release_client(self._hass, client)
+
+    async def _battery(self) -> EchonetBatteryActuator:
+        if self._actuator is None:
+            try:
+                self._client = await async_acquire_client(self._hass, self._interface)
+            except EchonetTransportError as err:
+                raise ActuatorUnavailable(f"cannot reach the battery: {err}") from err
+            self._actuator = EchonetBatteryActuator(self._client, self.host)
+        return self._actuator
