@@ -21,7 +21,7 @@ from .bess_dispatch_core.echonet.errors import (
 )
 from .bess_dispatch_core.echonet.node import EchonetNode
 from .bess_dispatch_core.echonet.objects import BATTERY_OPERATION_MODE, EchonetClass
-from .bess_dispatch_core.echonet.source import readable_metric_map
+from .bess_dispatch_core.echonet.source import EchonetPoller, readable_metric_map
 from .bess_dispatch_core.gateway.actuator import ActuatorUnavailable
 from .bess_dispatch_core.gateway.control_law import ControlDecision
 from .bess_dispatch_core.protocol.metrics import UseCase
@@ -213,3 +213,27 @@ class SharedClientActuator:
                 raise ActuatorUnavailable(f"cannot reach the battery: {err}") from err
             self._actuator = EchonetBatteryActuator(self._client, self.host)
         return self._actuator
+
+
+def echonet_diagnostics(
+    poller: EchonetPoller | None, client: EchonetClient | None
+) -> dict[str, Any] | None:
+    """What the ECHONET Lite source saw: the node, its objects, what it did not answer."""
+    if poller is None:
+        return None
+    node = poller.node
+    return {
+        "host": poller.host,
+        "available": poller.available,
+        "objects": None
+        if node is None
+        else {
+            str(maps.obj): {
+                "get": sorted(f"0x{epc:02X}" for epc in maps.get_map),
+                "set": sorted(f"0x{epc:02X}" for epc in maps.set_map),
+            }
+            for maps in node.objects
+        },
+        "unreadable": dict(poller.last_problems),
+        "malformed_frames": None if client is None else client.malformed_frames,
+    }

@@ -402,6 +402,10 @@ class SiteTelemetry(UpdateListeners):
             )
         self._notify()
 
+    @property
+    def echonet_client(self) -> EchonetClient | None:
+        return self._echonet_client
+
     @callback
     def _echonet_availability(self, available: bool, reason: str | None) -> None:
         # The poller logs the change; the readings it reported (None while silent) make

@@ -12,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.bess_dispatch import echonet_setup
 from custom_components.bess_dispatch.const import DOMAIN
+from custom_components.bess_dispatch.diagnostics import async_get_config_entry_diagnostics
 from tests.helpers.asyncapi import validated
 from tests.plugins.echonet_device import STORAGE_BATTERY, SimulatedEchonetNode
 from tests.plugins.mosquitto_broker import Broker
@@ -85,6 +86,12 @@ async def test_echonet_site_reads_drives_survives_silence_and_releases_to_auto(
         telemetry = entry.runtime_data.telemetry
         await wait_for(hass, lambda: telemetry.soe_kwh() is not None)
         assert telemetry.soe_kwh() == pytest.approx(5.5)  # 55 % of 10 kWh
+        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        echonet = diagnostics["telemetry"]["echonet"]
+        assert echonet["host"] == echonet_node.host
+        assert echonet["available"] is True
+        assert "0xDA" in echonet["objects"]["0x027D01"]["set"]
+        assert echonet["malformed_frames"] == 0
         telemetry.publish_now()
         topic = f"dt/{SITE}/{GATEWAY}/meter_import_ac/lifetime"
         validated(topic, json.dumps(await client.next_on(topic)).encode())
