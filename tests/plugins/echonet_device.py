@@ -23,13 +23,13 @@ Port 3610 and parallel tests
 ECHONET Lite has one port, 3610, and pychonet always sends to it. Each test therefore gets
 its own pair of loopback addresses (the whole 127.0.0.0/8 is local on Linux): the node
 listens on ``127.36.P.N`` and the gateway's client on ``127.36.P.N+1``, where P comes from
-the test process id and N from a per-process counter, so two pytest-xdist workers never
-share an address. Unicast goes to the socket bound to the exact address. uEcho also binds
-its multicast socket to ``0.0.0.0:3610`` (SO_REUSEADDR/SO_REUSEPORT) and joins 224.0.23.0
-on the node's loopback address, so a multicast discovery sent with ``IP_MULTICAST_IF`` set
-to the client's loopback address stays on ``lo`` and reaches every simulated node running
-at that moment, in this worker or another: discovery tests look for their own node among
-the answers, as on a real LAN.
+the pytest-xdist worker number and the process id and N from a per-process counter, so two
+workers never share an address. Unicast goes to the socket bound to the exact address.
+uEcho also binds its multicast socket to ``0.0.0.0:3610`` (SO_REUSEADDR/SO_REUSEPORT) and
+joins 224.0.23.0 on the node's loopback address, so a multicast discovery sent with
+``IP_MULTICAST_IF`` set to the client's loopback address stays on ``lo`` and reaches every
+simulated node running at that moment, in this worker or another: discovery tests look for
+their own node among the answers, as on a real LAN.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from bess_dispatch_core.echonet.client import EchonetClient
 
 ECHONET_PORT = 3610
 #: The client timeout tests use: short for silence tests, enough for two loaded CI cores.
-CLIENT_TIMEOUT_S = 1.0
+CLIENT_TIMEOUT_S = 2.0
 STORAGE_BATTERY = 0x027D
 HOME_SOLAR = 0x0279
 SMART_METER = 0x0288
@@ -60,11 +60,16 @@ _counter_lock = threading.Lock()
 
 
 def loopback_pair() -> tuple[str, str]:
-    """(node address, client address): unused by any other test of this run."""
+    """(node address, client address): unused by any other test of this run.
+
+    The third octet tells the pytest-xdist worker (gw0, gw1 ...) apart, and the process
+    id keeps two runs at once apart as far as it can; the fourth counts within the worker.
+    """
     with _counter_lock:
         n = next(_counter) % 127
-    process = os.getpid() % 250 + 1
-    return f"127.36.{process}.{2 * n + 1}", f"127.36.{process}.{2 * n + 2}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    third = (os.getpid() % 50) * 5 + (int(worker) if worker.isdigit() else 0) % 5
+    return f"127.36.{third}.{2 * n + 1}", f"127.36.{third}.{2 * n + 2}"
 
 
 @dataclass

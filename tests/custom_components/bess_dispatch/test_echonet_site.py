@@ -27,8 +27,8 @@ AUTO, CHARGING = b"\x46", b"\x42"
 
 @pytest.fixture(autouse=True)
 def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A silent node is noticed after 1 s instead of 5 s."""
-    monkeypatch.setattr(echonet_setup, "REQUEST_TIMEOUT_S", 1.0)
+    """A silent node is noticed after 2 s instead of 5 s."""
+    monkeypatch.setattr(echonet_setup, "REQUEST_TIMEOUT_S", 2.0)
 
 
 async def set_up_echonet_site(

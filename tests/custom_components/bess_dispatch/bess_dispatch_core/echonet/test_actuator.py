@@ -109,7 +109,7 @@ async def test_refusal_and_silence_are_actuator_unavailable_and_the_refresher_re
 
     availability: list[bool] = []
     # Longer than a probe (four requests, each at least 0.1 s with pychonet) and the timeout.
-    refresher = SetpointRefresher(actuator, refresh_s=1.5, on_availability=availability.append)
+    refresher = SetpointRefresher(actuator, refresh_s=2.5, on_availability=availability.append)
     refresher.submit(decision(ControlMode.SETPOINT, 1.0))
     refresher.start()
     try:

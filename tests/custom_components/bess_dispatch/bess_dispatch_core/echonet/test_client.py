@@ -12,7 +12,12 @@ from bess_dispatch_core.echonet.errors import (
     EchonetTransportError,
 )
 from bess_dispatch_core.echonet.objects import EchonetClass, EchonetObject
-from tests.plugins.echonet_device import STORAGE_BATTERY, SimulatedEchonetNode, until
+from tests.plugins.echonet_device import (
+    CLIENT_TIMEOUT_S,
+    STORAGE_BATTERY,
+    SimulatedEchonetNode,
+    until,
+)
 
 BATTERY = EchonetObject.of(EchonetClass.STORAGE_BATTERY)
 
@@ -85,7 +90,7 @@ async def test_silent_node_times_out_then_answers_again(
 ) -> None:
     await echonet_client.probe(echonet_node.host)
     echonet_node.silent = True
-    with pytest.raises(EchonetTimeoutError, match=r"no answer from .* within 1 s"):
+    with pytest.raises(EchonetTimeoutError, match=r"no answer from .* within 2 s"):
         await echonet_client.get(echonet_node.host, BATTERY, (0xE4,))
     with pytest.raises(EchonetTimeoutError):
         await echonet_client.set(echonet_node.host, BATTERY, {0xDA: b"\x44"})
@@ -141,7 +146,9 @@ async def test_a_client_after_a_closed_one_on_the_same_address_still_hears_the_n
     # the same descriptor and was then never read (a config flow's discovery, then probe).
     for _ in range(2):
         client = EchonetClient(
-            bind_host=echonet_node.client_host, local_ip=echonet_node.client_host, timeout_s=1.0
+            bind_host=echonet_node.client_host,
+            local_ip=echonet_node.client_host,
+            timeout_s=CLIENT_TIMEOUT_S,
         )
         await client.start()
         try:

@@ -274,3 +274,23 @@ async def test_running_poller_stops_cleanly(
     running.append(poller.running)
     assert running == [True, False]
     assert recorder.last()["battery_soe"] == 55.0
+
+
+async def test_multi_input_pcs_readings(echonet_pcs_node: SimulatedEchonetNode) -> None:
+    client = EchonetClient(
+        bind_host=echonet_pcs_node.client_host, local_ip=echonet_pcs_node.client_host
+    )
+    await client.start()
+    try:
+        node = await client.probe(echonet_pcs_node.host)
+        values, problems = await read_node(
+            client, node, ["pcs_output_kwh", "pcs_input_kwh", "pcs_power_w"]
+        )
+    finally:
+        client.close()
+    assert values == {
+        "pcs_output_kwh": pytest.approx(2_000.0),
+        "pcs_input_kwh": pytest.approx(300.0),
+        "pcs_power_w": 700.0,
+    }
+    assert problems == {}
