@@ -20,13 +20,7 @@ from .bess_dispatch_core.sunspec.errors import (
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .bess_dispatch_core.sunspec.scanner import SunSpecDevice, scan
 from .const import (
-    ACTUATOR_ECHONET,
     ACTUATOR_HOME_ASSISTANT,
-    ACTUATOR_MODBUS,
-    CONF_ACTUATOR,
-    CONF_ACTUATOR_NUMBER,
-    CONF_ACTUATOR_SCRIPT,
-    CONF_ACTUATOR_SELECT,
     CONF_MODBUS_HOST,
     CONF_MODBUS_PORT,
     CONF_MODBUS_UNIT_ID,
@@ -36,33 +30,27 @@ from .const import (
 )
 from .echonet_setup import SharedClientActuator
 from .ha_actuator import HomeAssistantActuator
+from .site_config import ActuatorConfig
 from .source_mapping import mappable_metrics
 
 
-def build_actuator(
-    hass: HomeAssistant, options: Mapping[str, Any]
-) -> tuple[Actuator, float | None]:
+def build_actuator(hass: HomeAssistant, config: ActuatorConfig) -> tuple[Actuator, float | None]:
     """The actuator and the device's revert timeout (None: the target has none)."""
-    kind = options.get(CONF_ACTUATOR)
-    if kind == ACTUATOR_HOME_ASSISTANT:
+    if config.kind == ACTUATOR_HOME_ASSISTANT:
         return (
             HomeAssistantActuator(
                 hass,
-                script=options.get(CONF_ACTUATOR_SCRIPT),
-                setpoint_number=options.get(CONF_ACTUATOR_NUMBER),
-                mode_select=options.get(CONF_ACTUATOR_SELECT),
+                script=config.script,
+                setpoint_number=config.setpoint_number,
+                mode_select=config.mode_select,
             ),
             None,
         )
-    if kind == ACTUATOR_ECHONET:
+    if config.echonet is not None:
         # ECHONET Lite has no revert timeout: the refresher re-asserts, unload sets auto.
-        return SharedClientActuator(hass, options), None
-    if kind == ACTUATOR_MODBUS:
-        link = ModbusLink(
-            options[CONF_MODBUS_HOST],
-            int(options[CONF_MODBUS_PORT]),
-            int(options[CONF_MODBUS_UNIT_ID]),
-        )
+        return SharedClientActuator(hass, config.echonet.host, config.echonet.interface), None
+    if config.modbus is not None:
+        link = ModbusLink(config.modbus.host, config.modbus.port, config.modbus.unit_id)
         return ModbusStorageActuator(link), float(DEFAULT_REVERT_AFTER_S)
     return NoActuator(), None
 

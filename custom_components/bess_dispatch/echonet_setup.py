@@ -26,7 +26,6 @@ from .bess_dispatch_core.gateway.actuator import ActuatorUnavailable
 from .bess_dispatch_core.gateway.control_law import ControlDecision
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .const import (
-    CONF_ECHONET_ACTUATOR_HOST,
     CONF_ECHONET_HOST,
     CONF_ECHONET_INTERFACE,
     CONF_ECHONET_METRICS,
@@ -187,10 +186,10 @@ class SharedClientActuator:
     """:class:`EchonetBatteryActuator` on the shared client, taken on first use and given
     back on close (the runtime closes its actuator when the entry unloads)."""
 
-    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any]) -> None:
+    def __init__(self, hass: HomeAssistant, host: str, interface: str | None) -> None:
         self._hass = hass
-        self.host = str(options[CONF_ECHONET_ACTUATOR_HOST])
-        self._interface = echonet_interface(options)
+        self.host = host
+        self._interface = interface
         self._client: EchonetClient | None = None
         self._actuator: EchonetBatteryActuator | None = None
 

@@ -21,10 +21,24 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from ..gateway.backoff import ExponentialBackoff
 from ..gateway.energy_counter import MeterSemantics, PowerFlow
 from ..gateway.metric_source import MetricSource, SourceQuantity
-from ..protocol.metrics import UseCase
+from ..link.backoff import ExponentialBackoff
+from ..protocol.metrics import (
+    BATTERY_CHARGE_AC,
+    BATTERY_CHARGE_DC,
+    BATTERY_DISCHARGE_AC,
+    BATTERY_ENERGY_REMAINING,
+    BATTERY_SOE,
+    BATTERY_TO_INVERTER_DC,
+    GRID_TO_INVERTER_AC,
+    INVERTER_NET_OUTPUT_AC,
+    METER_EXPORT_AC,
+    METER_IMPORT_AC,
+    SOLAR_GENERATION_DC,
+    SOLAR_NET_GENERATION_AC,
+    UseCase,
+)
 from .client import EchonetClient
 from .errors import EchonetError, EchonetTimeoutError
 from .node import EchonetNode
@@ -39,37 +53,37 @@ type AvailabilityCallback = Callable[[bool, str | None], None]
 #: Which direction of a signed power reading each metric counts (battery + charging,
 #: meter + import).
 _FLOWS: dict[tuple[str, str], PowerFlow] = {
-    ("grid_power_w", "meter_import_ac"): PowerFlow.POSITIVE,
-    ("grid_power_w", "meter_export_ac"): PowerFlow.NEGATIVE,
-    ("battery_power_w", "battery_charge_ac"): PowerFlow.POSITIVE,
-    ("battery_power_w", "battery_discharge_ac"): PowerFlow.NEGATIVE,
-    ("battery_power_w", "battery_charge_dc"): PowerFlow.POSITIVE,
-    ("battery_power_w", "battery_to_inverter_dc"): PowerFlow.NEGATIVE,
+    ("grid_power_w", METER_IMPORT_AC): PowerFlow.POSITIVE,
+    ("grid_power_w", METER_EXPORT_AC): PowerFlow.NEGATIVE,
+    ("battery_power_w", BATTERY_CHARGE_AC): PowerFlow.POSITIVE,
+    ("battery_power_w", BATTERY_DISCHARGE_AC): PowerFlow.NEGATIVE,
+    ("battery_power_w", BATTERY_CHARGE_DC): PowerFlow.POSITIVE,
+    ("battery_power_w", BATTERY_TO_INVERTER_DC): PowerFlow.NEGATIVE,
 }
 
 #: Readings each metric may come from, best first (counters before integrated power).
 _CANDIDATES: dict[UseCase | None, dict[str, tuple[str, ...]]] = {
     None: {
-        "meter_import_ac": ("grid_import_kwh", "grid_power_w"),
-        "meter_export_ac": ("grid_export_kwh", "grid_power_w"),
-        "battery_soe": ("battery_soc_percent", "battery_stored_energy_wh"),
-        "battery_energy_remaining": ("battery_effective_capacity_wh", "battery_rated_energy_wh"),
+        METER_IMPORT_AC: ("grid_import_kwh", "grid_power_w"),
+        METER_EXPORT_AC: ("grid_export_kwh", "grid_power_w"),
+        BATTERY_SOE: ("battery_soc_percent", "battery_stored_energy_wh"),
+        BATTERY_ENERGY_REMAINING: ("battery_effective_capacity_wh", "battery_rated_energy_wh"),
     },
     UseCase.AC_LINK: {
-        "solar_net_generation_ac": ("solar_generated_kwh", "solar_power_w"),
-        "battery_charge_ac": ("battery_ac_charged_kwh", "battery_charged_kwh", "battery_power_w"),
-        "battery_discharge_ac": (
+        SOLAR_NET_GENERATION_AC: ("solar_generated_kwh", "solar_power_w"),
+        BATTERY_CHARGE_AC: ("battery_ac_charged_kwh", "battery_charged_kwh", "battery_power_w"),
+        BATTERY_DISCHARGE_AC: (
             "battery_ac_discharged_kwh",
             "battery_discharged_kwh",
             "battery_power_w",
         ),
     },
     UseCase.DC_LINK: {
-        "solar_generation_dc": ("solar_generated_kwh", "solar_power_w"),
-        "battery_charge_dc": ("battery_charged_kwh", "battery_power_w"),
-        "battery_to_inverter_dc": ("battery_discharged_kwh", "battery_power_w"),
-        "inverter_net_output_ac": ("pcs_output_kwh",),
-        "grid_to_inverter_ac": ("pcs_input_kwh",),
+        SOLAR_GENERATION_DC: ("solar_generated_kwh", "solar_power_w"),
+        BATTERY_CHARGE_DC: ("battery_charged_kwh", "battery_power_w"),
+        BATTERY_TO_INVERTER_DC: ("battery_discharged_kwh", "battery_power_w"),
+        INVERTER_NET_OUTPUT_AC: ("pcs_output_kwh",),
+        GRID_TO_INVERTER_AC: ("pcs_input_kwh",),
     },
     UseCase.STANDALONE: {},
 }
