@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bess_dispatch import echonet_setup
 from custom_components.bess_dispatch.const import DOMAIN
@@ -17,7 +19,7 @@ from tests.helpers.asyncapi import validated
 from tests.plugins.echonet_device import STORAGE_BATTERY, SimulatedEchonetNode
 from tests.plugins.mosquitto_broker import Broker
 
-from .conftest import GATEWAY, SITE, OptimizerClient
+from .conftest import GATEWAY, SITE, OptimizerClient, entry_data
 from .test_config_flow import choose, form
 from .test_control import wait_for
 from .test_echonet_flow import node_form, to_echonet_step
@@ -170,3 +172,28 @@ async def test_the_actuator_step_refuses_a_node_without_battery_control(
     )
     assert result["errors"] == {"base": "echonet_no_battery_control"}
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_port_it_cannot_open_makes_set_up_retry_naming_why(
+    hass: HomeAssistant, mosquitto_broker: Broker, echonet_node: SimulatedEchonetNode
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{SITE} / {GATEWAY}",
+        unique_id=f"{SITE}/{GATEWAY}",
+        data=entry_data(mosquitto_broker)
+        | {
+            "has_load": False,
+            "source_type": "echonet",
+            "echonet_host": echonet_node.host,
+            # On no interface here: the socket cannot be bound (nothing is sent).
+            "echonet_interface": "198.51.100.7",
+            "source_interval_s": 5,
+            "echonet_metrics": {"meter_import_ac": "grid_import_kwh"},
+        },
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "The ECHONET Lite client cannot start" in (entry.reason or "")
+    assert "cannot use 198.51.100.7" in (entry.reason or "")

@@ -128,6 +128,11 @@ class EchonetClient:
         try:
             server = _GuardedServer(self, self.local_ip)
         except OSError as err:
+            if self.local_ip is not None:
+                raise EchonetTransportError(
+                    f"cannot use {self.local_ip} for the ECHONET Lite multicast group "
+                    f"{MULTICAST_ADDRESS} ({err}): is it an address of this host?"
+                ) from err
             raise EchonetTransportError(
                 f"no interface reaches the ECHONET Lite multicast group {MULTICAST_ADDRESS} "
                 f"({err}); give the gateway's LAN address"

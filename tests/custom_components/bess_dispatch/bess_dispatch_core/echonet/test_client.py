@@ -129,6 +129,8 @@ async def test_an_address_it_cannot_listen_on_is_a_transport_error_naming_it(
 ) -> None:
     # 198.51.100.7 (TEST-NET-2) is on no interface here: bind fails, nothing is sent.
     client = EchonetClient(bind_host="198.51.100.7", local_ip=echonet_node.client_host)
+    with pytest.raises(EchonetTransportError, match=r"cannot use 198\.51\.100\.7 for the"):
+        await EchonetClient(bind_host="198.51.100.7", local_ip="198.51.100.7").start()
     with pytest.raises(EchonetTransportError, match=r"cannot listen on UDP 198\.51\.100\.7:3610"):
         await client.start()
     assert not client.started
