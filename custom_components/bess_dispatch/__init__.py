@@ -68,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         link=link,
         sources=config.sources,
         modbus=config.modbus_source,
+        echonet=config.echonet_source,
         usable_kwh=config.usable_kwh,
         soe_min_kwh=config.limits.soe_min_kwh,
         soe_max_kwh=config.limits.soe_max_kwh,

@@ -28,6 +28,7 @@ from .const import (
     CONF_SOURCE_PORT,
     CONF_SOURCE_UNIT_ID,
 )
+from .echonet_setup import SharedClientActuator
 from .ha_actuator import HomeAssistantActuator
 from .site_config import ActuatorConfig
 from .source_mapping import mappable_metrics
@@ -45,6 +46,9 @@ def build_actuator(hass: HomeAssistant, config: ActuatorConfig) -> tuple[Actuato
             ),
             None,
         )
+    if config.echonet is not None:
+        # ECHONET Lite has no revert timeout: the refresher re-asserts, unload sets auto.
+        return SharedClientActuator(hass, config.echonet.host, config.echonet.interface), None
     if config.modbus is not None:
         link = ModbusLink(config.modbus.host, config.modbus.port, config.modbus.unit_id)
         return ModbusStorageActuator(link), float(DEFAULT_REVERT_AFTER_S)

@@ -19,6 +19,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -33,6 +34,7 @@ from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.topics import validate_topic_id
 from .broker import async_probe_errors
 from .const import (
+    ACTUATOR_ECHONET,
     ACTUATOR_HOME_ASSISTANT,
     ACTUATOR_MODBUS,
     ACTUATOR_NONE,
@@ -46,6 +48,10 @@ from .const import (
     CONF_CA_FILE,
     CONF_CLIENT_CERT,
     CONF_CLIENT_KEY,
+    CONF_ECHONET_ACTUATOR_HOST,
+    CONF_ECHONET_HOST,
+    CONF_ECHONET_INTERFACE,
+    CONF_ECHONET_METRICS,
     CONF_EXPORT_LIMIT_KW,
     CONF_GATEWAY_ID,
     CONF_GRID_CHARGING,
@@ -75,15 +81,24 @@ from .const import (
     CONF_USABLE_KWH,
     CONF_USE_CASE,
     CONF_USERNAME,
+    DEFAULT_ECHONET_INTERVAL_S,
     DEFAULT_PORT,
     DEFAULT_TELEMETRY_INTERVAL_S,
     DEFAULT_TELEMETRY_WINDOW,
     DOMAIN,
+    SOURCE_ECHONET,
     SOURCE_ENTITIES,
     SOURCE_MODBUS,
     TELEMETRY_WINDOWS,
 )
 from .data import BessDispatchConfigEntry
+from .echonet_setup import (
+    async_discover,
+    async_echonet_actuator_errors,
+    async_echonet_source_map,
+    echonet_interface,
+    node_label,
+)
 from .source_mapping import source_errors, sources_schema
 
 # Stricter than the protocol needs (any string without '/', '+', '#'): ids typed by a
@@ -167,6 +182,18 @@ MODBUS_SOURCE_SCHEMA = vol.Schema(
     }
 )
 
+ECHONET_SOURCE_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_ECHONET_HOST): TextSelector(),
+        vol.Optional(CONF_ECHONET_INTERFACE): TextSelector(),
+        vol.Required(CONF_SOURCE_INTERVAL_S, default=DEFAULT_ECHONET_INTERVAL_S): NumberSelector(
+            NumberSelectorConfig(
+                min=5, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+            )
+        ),
+    }
+)
+
 REAUTH_SCHEMA = vol.Schema(
     {
         vol.Optional(CONF_USERNAME): TextSelector(),
@@ -196,7 +223,7 @@ OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_ACTUATOR, default=ACTUATOR_NONE): SelectSelector(
             SelectSelectorConfig(
-                options=[ACTUATOR_NONE, ACTUATOR_HOME_ASSISTANT, ACTUATOR_MODBUS],
+                options=[ACTUATOR_NONE, ACTUATOR_HOME_ASSISTANT, ACTUATOR_MODBUS, ACTUATOR_ECHONET],
                 mode=SelectSelectorMode.LIST,
                 translation_key=CONF_ACTUATOR,
             )
@@ -223,6 +250,12 @@ MODBUS_ACTUATOR_SCHEMA = vol.Schema(
         vol.Required(CONF_MODBUS_UNIT_ID, default=1): NumberSelector(
             NumberSelectorConfig(min=0, max=255, step=1, mode=NumberSelectorMode.BOX)
         ),
+    }
+)
+ECHONET_ACTUATOR_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_ECHONET_ACTUATOR_HOST): TextSelector(),
+        vol.Optional(CONF_ECHONET_INTERFACE): TextSelector(),
     }
 )
 ACTUATOR_KEYS = (
@@ -276,6 +309,8 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        self._echonet: dict[str, Any] = {}
+        self._discovered: dict[str, str] = {}
 
     @staticmethod
     @callback
@@ -333,8 +368,84 @@ class BessDispatchConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Readings from Home Assistant sensors, or straight from a SunSpec device."""
         return self.async_show_menu(
-            step_id="source_choice", menu_options=["sources", "modbus_source"]
+            step_id="source_choice", menu_options=["sources", "modbus_source", "echonet_source"]
         )
+
+    async def async_step_echonet_source(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An ECHONET Lite node by address, or (address left blank) found by discovery."""
+        errors: dict[str, str] = {}
+        placeholders = {"missing": ""}
+        if user_input is not None:
+            self._echonet = {
+                CONF_ECHONET_INTERFACE: echonet_interface(user_input),
+                CONF_SOURCE_INTERVAL_S: int(user_input[CONF_SOURCE_INTERVAL_S]),
+            }
+            host = str(user_input.get(CONF_ECHONET_HOST) or "").strip()
+            if not host:
+                nodes, errors = await async_discover(
+                    self.hass, self._echonet[CONF_ECHONET_INTERFACE]
+                )
+                if not errors:
+                    self._discovered = {node.host: node_label(node) for node in nodes}
+                    return await self.async_step_echonet_discovered()
+            else:
+                errors, placeholders["missing"] = await self._echonet_source_errors(host)
+                if not errors:
+                    return await self.async_step_broker_choice()
+        return self.async_show_form(
+            step_id="echonet_source",
+            data_schema=self.add_suggested_values_to_schema(ECHONET_SOURCE_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_echonet_discovered(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick one of the nodes the multicast discovery found."""
+        errors: dict[str, str] = {}
+        placeholders = {"missing": ""}
+        if user_input is not None:
+            errors, placeholders["missing"] = await self._echonet_source_errors(
+                str(user_input[CONF_ECHONET_HOST])
+            )
+            if not errors:
+                return await self.async_step_broker_choice()
+        options = [
+            SelectOptionDict(value=host, label=label) for host, label in self._discovered.items()
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_ECHONET_HOST): SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="echonet_discovered",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _echonet_source_errors(self, host: str) -> tuple[dict[str, str], str]:
+        """Probe and read the node once; on success the source is stored in the entry data."""
+        metric_map, errors, missing = await async_echonet_source_map(
+            self.hass,
+            host,
+            self._echonet[CONF_ECHONET_INTERFACE],
+            UseCase(self._data[CONF_USE_CASE]),
+            self._data[CONF_HAS_LOAD],
+        )
+        if not errors:
+            self._data |= self._echonet | {
+                CONF_SOURCE_TYPE: SOURCE_ECHONET,
+                CONF_ECHONET_HOST: host,
+                CONF_ECHONET_METRICS: metric_map,
+            }
+        return errors, ", ".join(missing)
 
     async def async_step_modbus_source(
         self, user_input: dict[str, Any] | None = None
@@ -486,7 +597,7 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
             self._options = dict(user_input)
-            if self.config_entry.data.get(CONF_SOURCE_TYPE) == SOURCE_MODBUS:
+            if self.config_entry.data.get(CONF_SOURCE_TYPE) in (SOURCE_MODBUS, SOURCE_ECHONET):
                 return await self._async_step_actuator_or_finish()
             return await self.async_step_sources()
         return self.async_show_form(
@@ -521,6 +632,8 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
             return await self.async_step_home_assistant_actuator()
         if self._options[CONF_ACTUATOR] == ACTUATOR_MODBUS:
             return await self.async_step_modbus_actuator()
+        if self._options[CONF_ACTUATOR] == ACTUATOR_ECHONET:
+            return await self.async_step_echonet_actuator()
         return self.async_create_entry(data=self._options)
 
     async def async_step_home_assistant_actuator(
@@ -559,6 +672,33 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
             step_id="modbus_actuator",
             data_schema=self.add_suggested_values_to_schema(
                 MODBUS_ACTUATOR_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+    async def async_step_echonet_actuator(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An ECHONET Lite storage battery (0x027D), probed before saving."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host = str(user_input[CONF_ECHONET_ACTUATOR_HOST]).strip()
+            interface = echonet_interface(user_input)
+            target = {CONF_ECHONET_ACTUATOR_HOST: host, CONF_ECHONET_INTERFACE: interface}
+            errors = await async_echonet_actuator_errors(self.hass, host, interface)
+            if not errors:
+                return self.async_create_entry(data=self._options | target)
+        data = self.config_entry.data
+        suggested = {
+            CONF_ECHONET_ACTUATOR_HOST: self.config_entry.options.get(CONF_ECHONET_ACTUATOR_HOST)
+            or data.get(CONF_ECHONET_HOST),
+            CONF_ECHONET_INTERFACE: self.config_entry.options.get(CONF_ECHONET_INTERFACE)
+            or data.get(CONF_ECHONET_INTERFACE),
+        }
+        return self.async_show_form(
+            step_id="echonet_actuator",
+            data_schema=self.add_suggested_values_to_schema(
+                ECHONET_ACTUATOR_SCHEMA, user_input or suggested
             ),
             errors=errors,
         )

@@ -28,6 +28,12 @@ CONF_SOURCE_PORT: Final = "source_port"
 CONF_SOURCE_UNIT_ID: Final = "source_unit_id"
 CONF_SOURCE_INTERVAL_S: Final = "source_interval_s"
 CONF_MODBUS_METRICS: Final = "modbus_metrics"
+# Or an ECHONET Lite node (UDP 3610) whose storage battery, PV and meter objects feed them.
+SOURCE_ECHONET: Final = "echonet"
+CONF_ECHONET_HOST: Final = "echonet_host"
+CONF_ECHONET_INTERFACE: Final = "echonet_interface"
+CONF_ECHONET_METRICS: Final = "echonet_metrics"
+DEFAULT_ECHONET_INTERVAL_S: Final = 30
 
 # Broker (config entry data): HA's own MQTT integration, or a broker of our own.
 CONF_BROKER_TYPE: Final = "broker_type"
@@ -59,12 +65,14 @@ CONF_ACTUATOR: Final = "actuator"
 ACTUATOR_NONE: Final = "none"
 ACTUATOR_HOME_ASSISTANT: Final = "home_assistant"
 ACTUATOR_MODBUS: Final = "modbus"
+ACTUATOR_ECHONET: Final = "echonet"
 CONF_ACTUATOR_SCRIPT: Final = "actuator_script"
 CONF_ACTUATOR_NUMBER: Final = "actuator_setpoint_number"
 CONF_ACTUATOR_SELECT: Final = "actuator_mode_select"
 CONF_MODBUS_HOST: Final = "modbus_host"
 CONF_MODBUS_PORT: Final = "modbus_port"
 CONF_MODBUS_UNIT_ID: Final = "modbus_unit_id"
+CONF_ECHONET_ACTUATOR_HOST: Final = "echonet_actuator_host"
 
 DEFAULT_PORT: Final = 1883
 DEFAULT_TLS_PORT: Final = 8883

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from .api.options import CONF_API_UTILITY_USERS
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
+from .echonet_setup import echonet_diagnostics
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
@@ -91,4 +92,5 @@ def _telemetry(entry: BessDispatchConfigEntry) -> dict[str, Any]:
         "last_sent": None if telemetry.last_sent is None else telemetry.last_sent.isoformat(),
         "active_alerts": {code: at.isoformat() for code, at in telemetry.alerts.active.items()},
         "feedback": telemetry.feedback.to_dict(),
+        "echonet": echonet_diagnostics(telemetry.echonet_poller, telemetry.echonet_client),
     }

@@ -16,6 +16,7 @@ from .bess_dispatch_core.gateway.control_law import HardLimits
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .const import (
+    ACTUATOR_ECHONET,
     ACTUATOR_MODBUS,
     BROKER_HOME_ASSISTANT,
     CONF_ACTUATOR,
@@ -23,6 +24,7 @@ from .const import (
     CONF_ACTUATOR_SCRIPT,
     CONF_ACTUATOR_SELECT,
     CONF_BROKER_TYPE,
+    CONF_ECHONET_ACTUATOR_HOST,
     CONF_GATEWAY_ID,
     CONF_HAS_LOAD,
     CONF_HOST,
@@ -45,6 +47,7 @@ from .const import (
     DEFAULT_TELEMETRY_WINDOW,
     SOURCE_MODBUS,
 )
+from .echonet_setup import EchonetSourceSettings, echonet_interface, echonet_source_settings
 from .limits import hard_limits
 from .telemetry import ModbusSourceSettings
 
@@ -59,6 +62,14 @@ class ModbusDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class EchonetBattery:
+    """An ECHONET Lite node holding the storage battery to drive."""
+
+    host: str
+    interface: str | None  # this host's LAN address; None: automatic
+
+
+@dataclass(frozen=True, slots=True)
 class ActuatorConfig:
     """What drives the battery: ``kind`` is the options' actuator choice (none by default)."""
 
@@ -67,6 +78,7 @@ class ActuatorConfig:
     setpoint_number: str | None = None
     mode_select: str | None = None
     modbus: ModbusDevice | None = None
+    echonet: EchonetBattery | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +91,7 @@ class SiteConfig:
     limits: HardLimits
     sources: Mapping[str, str]  # metric -> HA entity id (entity sources)
     modbus_source: ModbusSourceSettings | None
+    echonet_source: EchonetSourceSettings | None
     actuator: ActuatorConfig
     telemetry_interval: timedelta
     telemetry_window: timedelta
@@ -97,6 +110,7 @@ class SiteConfig:
             limits=hard_limits(data, options),
             sources=options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {}),
             modbus_source=_modbus_source(data),
+            echonet_source=echonet_source_settings(data),
             actuator=_actuator(options),
             telemetry_interval=timedelta(
                 seconds=options.get(CONF_TELEMETRY_INTERVAL_S, DEFAULT_TELEMETRY_INTERVAL_S)
@@ -142,10 +156,16 @@ def _actuator(options: Mapping[str, Any]) -> ActuatorConfig:
             int(options[CONF_MODBUS_PORT]),
             int(options[CONF_MODBUS_UNIT_ID]),
         )
+    echonet = None
+    if kind == ACTUATOR_ECHONET:
+        echonet = EchonetBattery(
+            str(options[CONF_ECHONET_ACTUATOR_HOST]), echonet_interface(options)
+        )
     return ActuatorConfig(
         kind=kind,
         script=options.get(CONF_ACTUATOR_SCRIPT),
         setpoint_number=options.get(CONF_ACTUATOR_NUMBER),
         mode_select=options.get(CONF_ACTUATOR_SELECT),
         modbus=modbus,
+        echonet=echonet,
     )

@@ -35,6 +35,10 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .bess_dispatch_core.echonet.client import EchonetClient
+from .bess_dispatch_core.echonet.errors import EchonetTransportError
+from .bess_dispatch_core.echonet.source import EchonetPoller
+from .bess_dispatch_core.echonet.source import metric_sources as echonet_metric_sources
 from .bess_dispatch_core.gateway.alerts import AlertTracker, unavailable_source
 from .bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from .bess_dispatch_core.gateway.feedback import FeedbackCounter
@@ -50,6 +54,7 @@ from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .broker_link import BrokerLink
 from .const import DOMAIN
+from .echonet_setup import EchonetSourceSettings, async_acquire_client, release_client
 from .update_listeners import UpdateListeners
 
 _LOGGER = logging.getLogger(__name__)
@@ -147,6 +152,7 @@ class SiteTelemetry(UpdateListeners):
         interval: timedelta = timedelta(minutes=1),
         window: timedelta = timedelta(minutes=5),
         modbus: ModbusSourceSettings | None = None,
+        echonet: EchonetSourceSettings | None = None,
     ) -> None:
         super().__init__()
         self.hass = hass
@@ -157,13 +163,20 @@ class SiteTelemetry(UpdateListeners):
         self.usable_kwh = usable_kwh
         self._on_soe_change: Callable[[], object] | None = None
         # metric -> entity (HA sensors), or metric -> reading of a SunSpec device.
-        self.entities: dict[str, str] = {} if modbus is not None else dict(sources)
+        device = modbus is not None or echonet is not None
+        self.entities: dict[str, str] = {} if device else dict(sources)
         self.modbus = modbus
         self.poller: SunSpecPoller | None = None
+        self.echonet = echonet
+        self.echonet_poller: EchonetPoller | None = None
+        self._echonet_client: EchonetClient | None = None
         self.quantities: dict[str, SourceQuantity] = {}
         pipeline_sources = []
         if modbus is not None:
             pipeline_sources = metric_sources(modbus.metrics)
+        elif echonet is not None:
+            pipeline_sources = echonet_metric_sources(echonet.metrics)
+        if device:
             self.quantities = {source.metric: source.quantity for source in pipeline_sources}
         for metric, entity_id in self.entities.items():
             quantity = _quantity(metric, _unit(hass, entity_id))
@@ -238,6 +251,17 @@ class SiteTelemetry(UpdateListeners):
                 translation_placeholders={"error": str(err)},
             ) from err
         self.outbox = opened.outbox
+        if self.echonet is not None:
+            try:
+                self._echonet_client = await async_acquire_client(self.hass, self.echonet.interface)
+            except EchonetTransportError as err:
+                await self.hass.async_add_executor_job(self.outbox.close)
+                self.outbox = None
+                raise ConfigEntryNotReady(
+                    translation_domain=DOMAIN,
+                    translation_key="echonet_unavailable",
+                    translation_placeholders={"error": str(err)},
+                ) from err
         self.forwarder = Forwarder(
             self.outbox,
             self.link,
@@ -266,6 +290,17 @@ class SiteTelemetry(UpdateListeners):
                 clock=dt_util.utcnow,
             )
             await self.poller.start()
+        if self.echonet is not None and self._echonet_client is not None:
+            self.echonet_poller = EchonetPoller(
+                self._echonet_client,
+                self.echonet.host,
+                metrics=self.echonet.metrics,
+                interval_s=self.echonet.interval_s,
+                on_reading=self._modbus_reading,
+                on_availability=self._echonet_availability,
+                clock=dt_util.utcnow,
+            )
+            await self.echonet_poller.start()
         now = dt_util.utcnow()
         for metric, entity_id in self.entities.items():
             state = self.hass.states.get(entity_id)
@@ -305,6 +340,11 @@ class SiteTelemetry(UpdateListeners):
             self._timer = None
         if self.poller is not None:
             await self.poller.stop()
+        if self.echonet_poller is not None:
+            await self.echonet_poller.stop()
+        if self._echonet_client is not None:
+            release_client(self.hass, self._echonet_client)
+            self._echonet_client = None
         if self.forwarder is not None:
             await self.hass.async_add_executor_job(self.forwarder.stop)
 
@@ -357,6 +397,16 @@ class SiteTelemetry(UpdateListeners):
             _LOGGER.warning(
                 "The SunSpec device of site %s is unavailable: %s", self.site_id, reason
             )
+        self._notify()
+
+    @property
+    def echonet_client(self) -> EchonetClient | None:
+        return self._echonet_client
+
+    @callback
+    def _echonet_availability(self, available: bool, reason: str | None) -> None:
+        # The poller logs the change; the readings it reported (None while silent) make
+        # the metrics unavailable, and SOURCE_UNAVAILABLE follows after 5 minutes.
         self._notify()
 
     def soe_kwh(self) -> float | None:

@@ -18,6 +18,8 @@ BATTERY_CHARGE_DC = "battery_charge_dc"
 BATTERY_TO_INVERTER_DC = "battery_to_inverter_dc"
 SOLAR_NET_GENERATION_AC = "solar_net_generation_ac"
 INVERTER_NET_OUTPUT_AC = "inverter_net_output_ac"
+SOLAR_GENERATION_DC = "solar_generation_dc"
+GRID_TO_INVERTER_AC = "grid_to_inverter_ac"
 CURTAILMENT = "curtailment"
 LOAD_DEMAND_AC = "load_demand_ac"
 GRID_TO_LOAD_AC = "grid_to_load_ac"
@@ -138,7 +140,7 @@ METRICS: dict[str, Metric] = {
         _energy("grid_to_battery_ac", _O, _AC, "Grid energy sent to the battery."),
         # DC-linked battery systems.
         _energy(
-            "solar_generation_dc",
+            SOLAR_GENERATION_DC,
             _R,
             _DC,
             "Solar generation on the DC side: solar_to_battery_dc + solar_to_inverter_dc.",
@@ -172,7 +174,7 @@ METRICS: dict[str, Metric] = {
         ),
         _energy("inverter_to_grid_ac", _O, _DC, "Energy from the inverter to the grid (AC)."),
         _energy(
-            "grid_to_inverter_ac",
+            GRID_TO_INVERTER_AC,
             Requirement.REQUIRED_WITH_GRID_CHARGING,
             _DC,
             "Grid energy sent to the inverter (AC).",
