@@ -46,7 +46,9 @@ class BatteryDeviceEntry:
         priority("discharging_priority", self.discharging_priority)
         for index, policy in enumerate(self.policies):
             if not isinstance(policy, SocPolicy):
-                raise PleeviValueError(f"policies[{index}]", f"must be a policy, got {echo(policy)}")
+                raise PleeviValueError(
+                    f"policies[{index}]", f"must be a policy, got {echo(policy)}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,8 +84,8 @@ class BatteryDeviceEntry:
                 maximum_charging_power=data.get("maximum_charging_power"),  # type: ignore[arg-type]
                 maximum_discharging_power=data.get("maximum_discharging_power"),  # type: ignore[arg-type]
                 operational_battery_capacity=data.get("operational_battery_capacity"),  # type: ignore[arg-type]
-                charging_priority=data.get("charging_priority", DEFAULT_PRIORITY),  # type: ignore[arg-type]
-                discharging_priority=data.get("discharging_priority", DEFAULT_PRIORITY),  # type: ignore[arg-type]
+                charging_priority=data.get("charging_priority", DEFAULT_PRIORITY),
+                discharging_priority=data.get("discharging_priority", DEFAULT_PRIORITY),
                 policies=policies,
             )
         except PleeviValueError as error:

@@ -32,7 +32,9 @@ def format_timestamp(at: datetime) -> str:
 
 def parse_timestamp(field: str, value: object) -> datetime:
     if not isinstance(value, str) or not value.endswith("Z") or len(value) > 40:
-        raise PleeviValueError(field, f"must be an ISO 8601 UTC time ending in Z, got {echo(value)}")
+        raise PleeviValueError(
+            field, f"must be an ISO 8601 UTC time ending in Z, got {echo(value)}"
+        )
     try:
         return datetime.fromisoformat(value[:-1] + "+00:00")
     except ValueError:

@@ -63,7 +63,7 @@ class PleeviMeasurer:
         self._template = topic_template or PleeviTopicTemplate()
         for asset_id in self._asset_ids.values():
             self._template.build(site_id, asset_id)  # names a bad id now, not at send time
-        # (asset, metric) -> previous lifetime and when: a stand-alone site's meter feeds two assets.
+        # (asset, metric) -> previous lifetime and when (a stand-alone meter feeds two assets).
         self._previous: dict[tuple[str, str], tuple[float, datetime]] = {}
 
     def measure(self, readings: TelemetryReadings, now: datetime) -> list[PleeviMessage]:

@@ -26,7 +26,9 @@ class PleeviTopicTemplate:
         if not isinstance(value, str) or not value or len(value) > MAX_TEMPLATE_CHARS:
             raise PleeviValueError(field, f"must be 1-{MAX_TEMPLATE_CHARS} characters")
         if any(char in value for char in "+#\0") or value.startswith("$"):
-            raise PleeviValueError(field, f"must not contain + # NUL or start with $: {echo(value)}")
+            raise PleeviValueError(
+                field, f"must not contain + # NUL or start with $: {echo(value)}"
+            )
         try:
             names = {name for _, name, spec, conv in string.Formatter().parse(value) if name}
             specs = [

@@ -94,19 +94,31 @@ def test_values_out_of_pleevis_ranges_are_refused_naming_the_field(
         ("device.operational_battery_capacity", {"operational_battery_capacity": -5}),
         ("device.charging_priority", {"charging_priority": 1.5}),
         ("device.type", {"type": "photovoltaic"}),
-        ("device.policies[0].minimum_soc", {"policies": [{**MORNING.to_dict(), "minimum_soc": 101}]}),
-        ("device.policies[0].maximum_soc", {"policies": [{**MORNING.to_dict(), "maximum_soc": -1}]}),
+        (
+            "device.policies[0].minimum_soc",
+            {"policies": [{**MORNING.to_dict(), "minimum_soc": 101}]},
+        ),
+        (
+            "device.policies[0].maximum_soc",
+            {"policies": [{**MORNING.to_dict(), "maximum_soc": -1}]},
+        ),
         (
             "device.policies[0].schedule.times[0]",
             {"policies": [{**MORNING.to_dict(), "schedule": {"times": ["24:00"]}}]},
         ),
         (
             "device.policies[0].schedule.recurrence",
-            {"policies": [{**MORNING.to_dict(), "schedule": {"times": ["06:00"], "recurrence": "monthly"}}]},
+            {
+                "policies": [
+                    {**MORNING.to_dict(), "schedule": {"times": ["06:00"], "recurrence": "monthly"}}
+                ]
+            },
         ),
     ],
 )
-def test_a_received_entry_is_refused_by_schema_and_parser(field: str, change: dict[str, Any]) -> None:
+def test_a_received_entry_is_refused_by_schema_and_parser(
+    field: str, change: dict[str, Any]
+) -> None:
     bad = _entry().to_dict() | change
     with pytest.raises(jsonschema.ValidationError):
         _validator().validate(bad)
@@ -116,7 +128,7 @@ def test_a_received_entry_is_refused_by_schema_and_parser(field: str, change: di
 
 
 def test_a_policy_with_min_above_max_is_refused() -> None:
-    with pytest.raises(PleeviValueError, match="^minimum_soc: must be <= maximum_soc"):
+    with pytest.raises(PleeviValueError, match=r"^minimum_soc: must be <= maximum_soc"):
         SocPolicy(90, 80, (time(6, 0),))
     with pytest.raises(PleeviValueError, match=r"^schedule.times: needs at least one"):
         SocPolicy(10, 80, ())

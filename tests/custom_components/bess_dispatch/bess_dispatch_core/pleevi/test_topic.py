@@ -32,7 +32,7 @@ def test_bad_templates_are_refused_naming_the_field(template: str, why: str) -> 
 
 
 def test_an_asset_id_that_is_not_a_topic_level_is_refused() -> None:
-    with pytest.raises(PleeviValueError, match="^asset_id"):
+    with pytest.raises(PleeviValueError, match=r"^asset_id"):
         PleeviTopicTemplate().build("site-1", "a/b")
-    with pytest.raises(PleeviValueError, match="^site_id"):
+    with pytest.raises(PleeviValueError, match=r"^site_id"):
         PleeviTopicTemplate().build("", "PV")

@@ -1,0 +1,54 @@
+"""Pleevi measurements from a gateway -> what the service's site state observes.
+
+A Pleevi measurement carries one direction's lifetime energy and a net power, so it gives
+the service what it can take without inventing anything: the battery's SoE (its
+``currentStateOfCharge`` x the operational capacity) and the PV's lifetime generation.
+The grid meter's and the battery's other direction are not in the format, so the load
+history the protocol profile derives from them is not available from Pleevi input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bess_dispatch_core.pleevi import PleeviMeasurement, PleeviValueError
+from bess_dispatch_core.pleevi.assets import AssetKind
+
+SOE_METRIC = "battery_soe"
+PV_METRIC = "solar_net_generation_ac"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """``metric`` as the service names it: ``battery_soe`` (kWh) or a lifetime counter (kWh)."""
+
+    metric: str
+    value_kwh: float
+    at: datetime
+
+
+def observations(
+    measurement: PleeviMeasurement,
+    *,
+    asset_kinds: Mapping[str, AssetKind],
+    capacity_kwh: float,
+) -> list[Observation]:
+    """What one measurement tells the service; PleeviValueError for an unknown asset or a
+    battery measurement without its state of charge."""
+    kind = asset_kinds.get(measurement.asset_id)
+    if kind is None:
+        raise PleeviValueError(
+            "assetId", f"{measurement.asset_id[:60]!r} is not an asset of the site"
+        )
+    at = measurement.timestamp
+    match kind:
+        case AssetKind.BATTERY:
+            if measurement.state_of_charge is None:
+                raise PleeviValueError("currentStateOfCharge", "is required for the battery")
+            return [Observation(SOE_METRIC, capacity_kwh * measurement.state_of_charge / 100, at)]
+        case AssetKind.PV:
+            return [Observation(PV_METRIC, measurement.energy_wh / 1000.0, at)]
+        case _:
+            return []
