@@ -22,6 +22,7 @@ from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.gateway.link_failure import LinkError
 from .bess_dispatch_core.gateway.mqtt_link import MqttLink
 from .bess_dispatch_core.gateway.tls_context import TlsConfigError
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .broker import AUTH_FAILURES, build_broker_settings
@@ -53,6 +54,7 @@ from .data import BessDispatchConfigEntry, BessDispatchData
 from .entity import GATEWAY_DEVICE, device_info
 from .ha_mqtt_link import HomeAssistantMqttLink
 from .limits import hard_limits
+from .pleevi_profile import measurer, pleevi_settings
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
 from .setup_checks import async_broker_reachable, async_modbus_devices_reachable
@@ -86,6 +88,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     await async_modbus_devices_reachable(data, entry.options)
     actuator, revert_after_s = build_actuator(hass, entry.options)
     limits = hard_limits(data, entry.options)
+    try:
+        pleevi = pleevi_settings(entry.options)
+    except PleeviValueError as err:  # the options flow refuses it; a hand-edited entry may not
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="pleevi_settings_invalid",
+            translation_placeholders={"error": str(err)},
+        ) from err
     telemetry = SiteTelemetry(
         hass,
         entry_id=entry.entry_id,
@@ -101,6 +111,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
             seconds=entry.options.get(CONF_TELEMETRY_INTERVAL_S, DEFAULT_TELEMETRY_INTERVAL_S)
         ),
         window=parse_duration(entry.options.get(CONF_TELEMETRY_WINDOW, DEFAULT_TELEMETRY_WINDOW)),
+        pleevi=None if pleevi is None else measurer(data, pleevi),
     )
     runtime = SiteRuntime(
         hass,

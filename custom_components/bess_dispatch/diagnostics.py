@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
+from .pleevi_profile import CONF_TELEMETRY_PROFILE, PROFILE_PROTOCOL, device_entry
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
@@ -50,6 +51,10 @@ async def async_get_config_entry_diagnostics(
         else runtime.last_response.to_dict(),
         "dispatcher": runtime.dispatcher.to_dict(),
         "telemetry": _telemetry(entry),
+        "pleevi": {
+            "telemetry_profile": entry.options.get(CONF_TELEMETRY_PROFILE, PROFILE_PROTOCOL),
+            "device_entry": device_entry(entry.data).to_dict(),
+        },
     }
 
 

@@ -10,11 +10,11 @@ import json
 import logging
 import math
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfEnergy, UnitOfPower
 from homeassistant.core import (
@@ -46,6 +46,7 @@ from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outbox_file import open_outbox, outbox_files
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from .bess_dispatch_core.pleevi.measurer import PleeviMeasurer
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .broker_link import BrokerLink
@@ -121,6 +122,19 @@ def _canonical(quantity: SourceQuantity, state: State | None) -> float | None:
     return None if factor is None else value * factor
 
 
+class Publishable(Protocol):
+    """A protocol message or a Pleevi measurement: what the outbox stores and sends."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def qos(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ModbusSourceSettings:
     """A SunSpec device whose readings feed the metrics (instead of HA sensors)."""
@@ -150,8 +164,12 @@ class SiteTelemetry(UpdateListeners):
         interval: timedelta = timedelta(minutes=1),
         window: timedelta = timedelta(minutes=5),
         modbus: ModbusSourceSettings | None = None,
+        pleevi: PleeviMeasurer | None = None,
     ) -> None:
         super().__init__()
+        # The Pleevi profile: measurements per asset instead of the protocol's telemetry,
+        # from the same counters, when the protocol's cadence falls due.
+        self.pleevi = pleevi
         self.hass = hass
         self.entry_id = entry_id
         self.site_id = site_id
@@ -374,9 +392,8 @@ class SiteTelemetry(UpdateListeners):
             self._timer = None
         if self.nameplate_remaining:
             self.pipeline.observe(ENERGY_REMAINING, self.usable_kwh, now)
-        messages = self.pipeline.due(now)
-        messages += self.alerts.check_soe(self.soe_kwh(), now)
-        self._send(messages)
+        due = self.pipeline.due(now)
+        self._send([*self._profile(due, now), *self.alerts.check_soe(self.soe_kwh(), now)])
         next_due = self.pipeline.next_due()
         if next_due is not None:
             self._timer = async_track_point_in_utc_time(
@@ -425,11 +442,18 @@ class SiteTelemetry(UpdateListeners):
     @callback
     def publish_now(self) -> int:
         """Every metric's latest values at once (the publish_now action)."""
-        messages = self.pipeline.publish_all(dt_util.utcnow())
+        now = dt_util.utcnow()
+        messages = self._profile(self.pipeline.publish_all(now), now)
         self._send(messages)
         return len(messages)
 
-    def _send(self, messages: list[OutgoingMessage]) -> None:
+    def _profile(self, due: list[OutgoingMessage], now: datetime) -> Sequence[Publishable]:
+        """The protocol's messages, or (Pleevi profile) every asset's measurement."""
+        if self.pleevi is None:
+            return due
+        return self.pleevi.measure(self.pipeline, now) if due else []
+
+    def _send(self, messages: Sequence[Publishable]) -> None:
         if not messages or self.forwarder is None:
             return
         self.hass.async_add_executor_job(self._submit, messages)
@@ -437,7 +461,7 @@ class SiteTelemetry(UpdateListeners):
         self.store.async_delay_save(self._stored, SAVE_DELAY_S)
         self._notify()
 
-    def _submit(self, messages: list[OutgoingMessage]) -> None:
+    def _submit(self, messages: Sequence[Publishable]) -> None:
         # SQLite writes are blocking I/O: never on the event loop. Nobody awaits this job,
         # so a failure is logged here rather than lost in an unretrieved future.
         forwarder = self.forwarder

@@ -38,6 +38,7 @@ class TelemetryReadings(Protocol):
 class PleeviMessage:
     topic: str
     measurement: PleeviMeasurement
+    qos: int = 1  # at least once, as the protocol's telemetry
 
     @property
     def payload(self) -> bytes:
@@ -65,6 +66,7 @@ class PleeviMeasurer:
             self._template.build(site_id, asset_id)  # names a bad id now, not at send time
         # (asset, metric) -> previous lifetime and when (a stand-alone meter feeds two assets).
         self._previous: dict[tuple[str, str], tuple[float, datetime]] = {}
+        self._last_kw: dict[tuple[str, str], float] = {}
 
     def measure(self, readings: TelemetryReadings, now: datetime) -> list[PleeviMessage]:
         metrics = frozenset(readings.metrics)
@@ -117,12 +119,18 @@ class PleeviMeasurer:
         lifetime = readings.lifetime_kwh(metric)
         if lifetime is None:
             return None
-        previous = self._previous.get((asset_id, metric))
-        self._previous[asset_id, metric] = (lifetime, now)
         measured = readings.value(metric)
         if measured is not None:  # a power source: its own reading
             return measured
-        if previous is None or now <= previous[1]:
+        key = (asset_id, metric)
+        previous = self._previous.get(key)
+        if previous is not None and now <= previous[1]:
+            # No time since the last measurement (publish_now right after a send): the
+            # power is still the last one computed.
+            return self._last_kw.get(key)
+        self._previous[key] = (lifetime, now)
+        if previous is None:
             return None
         hours = (now - previous[1]).total_seconds() / 3600.0
-        return max(0.0, lifetime - previous[0]) / hours
+        self._last_kw[key] = max(0.0, lifetime - previous[0]) / hours
+        return self._last_kw[key]

@@ -109,3 +109,16 @@ def test_a_site_without_an_asset_sends_none_for_it() -> None:
         messages = measurer.measure(p, at)
     # Stand-alone: the meter is the battery (and the grid meter); no PV, no load.
     assert {m.measurement.asset_id for m in messages} == {"Battery", "Grid meter"}
+
+
+def test_a_measurement_at_the_same_instant_repeats_the_last_power() -> None:
+    p = pipeline()
+    measurer = PleeviMeasurer(site_id="site-1", asset_ids=ASSETS, capacity_kwh=10)
+    _observe(p, T0, 0, 0.0, 50.0)
+    measurer.measure(p, T0)
+    at = T0 + timedelta(minutes=30)
+    _observe(p, at, 1, 0.0, 50.0)
+    first = {m.measurement.asset_id: m.measurement.power_w for m in measurer.measure(p, at)}
+    again = {m.measurement.asset_id: m.measurement.power_w for m in measurer.measure(p, at)}
+    assert again == first
+    assert first["PV"] == 500.0
