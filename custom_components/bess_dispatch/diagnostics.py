@@ -6,9 +6,11 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
-from .pleevi_profile import CONF_TELEMETRY_PROFILE, PROFILE_PROTOCOL, device_entry
+from .pleevi_profile import PROFILE_PLEEVI, PROFILE_PROTOCOL
+from .site_config import SiteConfig
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
@@ -19,12 +21,24 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: BessDispatchConfigEntry
 ) -> dict[str, Any]:
     runtime = entry.runtime_data.runtime
+    config = entry.runtime_data.config
     state = runtime.state
     failure = runtime.link_status.failure
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        # The settings as set-up read them (SiteConfig), defaults filled in.
+        "site": {
+            "use_case": config.use_case.value,
+            "has_load": config.has_load,
+            "usable_kwh": config.usable_kwh,
+            "source": "entities" if config.modbus_source is None else "modbus",
+            "actuator": config.actuator.kind,
+            "telemetry_interval_s": config.telemetry_interval.total_seconds(),
+            "telemetry_window_s": config.telemetry_window.total_seconds(),
+            "own_broker": config.own_broker,
         },
         "link": {
             "connected": runtime.link_status.connected,
@@ -51,10 +65,7 @@ async def async_get_config_entry_diagnostics(
         else runtime.last_response.to_dict(),
         "dispatcher": runtime.dispatcher.to_dict(),
         "telemetry": _telemetry(entry),
-        "pleevi": {
-            "telemetry_profile": entry.options.get(CONF_TELEMETRY_PROFILE, PROFILE_PROTOCOL),
-            "device_entry": device_entry(entry.data).to_dict(),
-        },
+        "pleevi": _pleevi(config),
     }
 
 
@@ -79,4 +90,16 @@ def _telemetry(entry: BessDispatchConfigEntry) -> dict[str, Any]:
         "last_sent": None if telemetry.last_sent is None else telemetry.last_sent.isoformat(),
         "active_alerts": {code: at.isoformat() for code, at in telemetry.alerts.active.items()},
         "feedback": telemetry.feedback.to_dict(),
+    }
+
+
+def _pleevi(config: SiteConfig) -> dict[str, Any]:
+    try:
+        entry: dict[str, Any] | str = config.pleevi_device_entry().to_dict()
+    except PleeviValueError as err:  # a value Pleevi refuses: say which, keep the rest
+        entry = str(err)
+    return {
+        "telemetry_profile": PROFILE_PROTOCOL if config.pleevi is None else PROFILE_PLEEVI,
+        "topic_template": None if config.pleevi is None else config.pleevi.topic_template.template,
+        "device_entry": entry,
     }

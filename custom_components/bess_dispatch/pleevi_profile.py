@@ -1,8 +1,7 @@
-"""The Pleevi telemetry profile of one entry: its settings, asset ids and device entry.
+"""The Pleevi telemetry profile of one entry: its options, asset ids and device entry.
 
-Kept apart from Home Assistant objects: it reads the entry's data and options as plain
-mappings, so the round trip (integration configuration -> Pleevi device entry -> optimizer
-site) is testable without a running Home Assistant as well as through the action.
+:class:`~.site_config.SiteConfig` reads the options once (``pleevi``) and builds the device
+entry; this module holds no Home Assistant object.
 """
 
 from collections.abc import Mapping
@@ -24,14 +23,6 @@ PROFILE_PROTOCOL: Final = "protocol"
 PROFILE_PLEEVI: Final = "pleevi"
 CONF_PLEEVI_TOPIC_TEMPLATE: Final = "pleevi_topic_template"
 DEFAULT_PLEEVI_TOPIC_TEMPLATE: Final = DEFAULT_TEMPLATE
-
-# Keys of the entry's data (const.py names them too; repeated here to keep this module
-# free of the rest of the integration).
-_SITE_ID = "site_id"
-_GATEWAY_ID = "gateway_id"
-_USABLE_KWH = "usable_kwh"
-_MAX_CHARGE_KW = "max_charge_kw"
-_MAX_DISCHARGE_KW = "max_discharge_kw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +49,33 @@ def asset_ids(site_id: str) -> dict[AssetKind, str]:
     return {kind: asset_id(site_id, kind) for kind in AssetKind}
 
 
-def device_entry(data: Mapping[str, Any]) -> BatteryDeviceEntry:
-    """The battery's device_list entry from the entry's own configuration.
+def device_entry(
+    *,
+    site_id: str,
+    gateway_id: str,
+    capacity_kwh: float,
+    max_charge_kw: float,
+    max_discharge_kw: float,
+) -> BatteryDeviceEntry:
+    """The battery's device_list entry from the site's own configuration.
 
-    The integration knows no efficiencies or priorities: Pleevi's defaults of this profile
-    (0.95 one way, priority 5) are used; the owner's SoE window is a hard limit of the
-    gateway, not a Pleevi policy, so ``policies`` is empty.
+    The integration knows no efficiencies or priorities: this profile's defaults (0.95 one
+    way, priority 5) are used; the owner's SoE window is a hard limit of the gateway, not
+    a Pleevi policy, so ``policies`` is empty. PleeviValueError names a field out of range.
     """
     return battery_device_entry(
-        name=asset_id(data[_SITE_ID], AssetKind.BATTERY),
-        collector=data[_GATEWAY_ID],
-        capacity_kwh=float(data[_USABLE_KWH]),
-        max_charge_kw=float(data[_MAX_CHARGE_KW]),
-        max_discharge_kw=float(data[_MAX_DISCHARGE_KW]),
+        name=asset_id(site_id, AssetKind.BATTERY),
+        collector=gateway_id,
+        capacity_kwh=capacity_kwh,
+        max_charge_kw=max_charge_kw,
+        max_discharge_kw=max_discharge_kw,
     )
 
 
-def measurer(data: Mapping[str, Any], settings: PleeviSettings) -> PleeviMeasurer:
-    site_id = data[_SITE_ID]
+def measurer(site_id: str, capacity_kwh: float, settings: PleeviSettings) -> PleeviMeasurer:
     return PleeviMeasurer(
         site_id=site_id,
         asset_ids=asset_ids(site_id),
-        capacity_kwh=float(data[_USABLE_KWH]),
+        capacity_kwh=capacity_kwh,
         topic_template=settings.topic_template,
     )

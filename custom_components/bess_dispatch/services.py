@@ -22,7 +22,6 @@ from .bess_dispatch_core.protocol.version import SCHEMA_VERSION
 from .const import DOMAIN
 from .data import BessDispatchConfigEntry
 from .manual_control import manual_override
-from .pleevi_profile import device_entry
 from .runtime import SiteRuntime
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -163,7 +162,7 @@ async def _pleevi_device_entry(call: ServiceCall) -> ServiceResponse:
     """The battery's Pleevi device_list entry, for the site's Pleevi configuration."""
     entry = _entry(call.hass, call)
     try:
-        return device_entry(entry.data).to_dict()
+        return entry.runtime_data.config.pleevi_device_entry().to_dict()
     except PleeviValueError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bess_dispatch_core.pleevi import SocPolicy
+from bess_dispatch_core.units import soe_from_percent
 
 from ..result import Plan
 from ..site import SoeWindow
@@ -79,8 +80,8 @@ def policy_targets(
                 slot = math.ceil((at - start) / step) - 1
                 window = SoeWindow(
                     slot=slot,
-                    min_kwh=capacity_kwh * policy.minimum_soc / 100.0,
-                    max_kwh=capacity_kwh * policy.maximum_soc / 100.0,
+                    min_kwh=soe_from_percent(policy.minimum_soc, capacity_kwh),
+                    max_kwh=soe_from_percent(policy.maximum_soc, capacity_kwh),
                 )
                 targets.append(PolicyTarget(at, window, index))
     return tuple(sorted(targets, key=lambda target: (target.at, target.policy_index)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bess_dispatch_core.pleevi import BatteryDeviceEntry, PleeviValueError
 from bess_dispatch_core.pleevi.device_entry import BESS_TYPE
 from bess_dispatch_core.pleevi.errors import echo
+from bess_dispatch_core.units import soe_from_percent
 
 from ..site import Battery
 
@@ -54,8 +55,8 @@ class PleeviSiteDescription:
             charge_max_kw=self.charge_max_kw,
             discharge_max_kw=self.discharge_max_kw,
             soe_initial_kwh=min(max(soe_kwh, 0.0), capacity),
-            soe_min_kwh=capacity * soe_min_percent / 100.0,
-            soe_max_kwh=capacity * soe_max_percent / 100.0,
+            soe_min_kwh=soe_from_percent(soe_min_percent, capacity),
+            soe_max_kwh=soe_from_percent(soe_max_percent, capacity),
             charge_efficiency=self.entry.charging_efficiency,
             discharge_efficiency=self.entry.discharging_efficiency,
             terminal_value_per_kwh=terminal_value_per_kwh,

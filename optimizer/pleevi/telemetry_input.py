@@ -15,9 +15,8 @@ from datetime import datetime
 
 from bess_dispatch_core.pleevi import PleeviMeasurement, PleeviValueError
 from bess_dispatch_core.pleevi.assets import AssetKind
-
-SOE_METRIC = "battery_soe"
-PV_METRIC = "solar_net_generation_ac"
+from bess_dispatch_core.protocol.metrics import BATTERY_SOE, SOLAR_NET_GENERATION_AC
+from bess_dispatch_core.units import soe_from_percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +46,9 @@ def observations(
         case AssetKind.BATTERY:
             if measurement.state_of_charge is None:
                 raise PleeviValueError("currentStateOfCharge", "is required for the battery")
-            return [Observation(SOE_METRIC, capacity_kwh * measurement.state_of_charge / 100, at)]
+            soe = soe_from_percent(measurement.state_of_charge, capacity_kwh)
+            return [Observation(BATTERY_SOE, soe, at)]
         case AssetKind.PV:
-            return [Observation(PV_METRIC, measurement.energy_wh / 1000.0, at)]
+            return [Observation(SOLAR_NET_GENERATION_AC, measurement.energy_wh / 1000.0, at)]
         case _:
             return []

@@ -24,10 +24,10 @@ from custom_components.bess_dispatch.bess_dispatch_core.pleevi.schemas import (
     measurement_schema,
 )
 from custom_components.bess_dispatch.const import DOMAIN
-from optimizer.addon.options import SiteSettings, UseCase
 from optimizer.model import optimize
 from optimizer.pleevi.site_description import parse_site_description
 from optimizer.service.planner import battery_of
+from optimizer.settings.site import SiteSettings, UseCase
 from optimizer.site import Battery, Grid, Site, Tariff, Topology
 from tests.plugins.mosquitto_broker import Broker
 
@@ -126,7 +126,11 @@ async def test_action_and_diagnostics_give_the_device_entry_and_the_optimizer_pl
     assert device["operational_battery_capacity"] == 10_000.0  # Wh
     assert device["maximum_charging_power"] == 5_000.0  # W
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diagnostics["pleevi"] == {"telemetry_profile": "pleevi", "device_entry": device}
+    assert diagnostics["pleevi"] == {
+        "telemetry_profile": "pleevi",
+        "topic_template": "pleevi/{site_id}/{asset_id}",
+        "device_entry": device,
+    }
 
     # Round trip: the device entry, read as a Pleevi site description by the optimizer,
     # is the same battery as the add-on's own site options describe.

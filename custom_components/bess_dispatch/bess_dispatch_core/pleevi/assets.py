@@ -12,6 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..protocol.metrics import (
+    BATTERY_CHARGE_AC,
+    BATTERY_CHARGE_DC,
+    BATTERY_DISCHARGE_AC,
+    BATTERY_TO_INVERTER_DC,
+    LOAD_DEMAND_AC,
+    METER_EXPORT_AC,
+    METER_IMPORT_AC,
+    SOLAR_GENERATION_DC,
+    SOLAR_NET_GENERATION_AC,
+)
+
 
 class AssetKind(StrEnum):
     BATTERY = "battery"
@@ -30,13 +42,13 @@ class AssetFlows:
 
 _CANDIDATES: dict[AssetKind, tuple[AssetFlows, ...]] = {
     AssetKind.BATTERY: (
-        AssetFlows("battery_charge_ac", "battery_discharge_ac"),
-        AssetFlows("battery_charge_dc", "battery_to_inverter_dc"),
-        AssetFlows("meter_import_ac", "meter_export_ac"),  # stand-alone: the meter is the battery
+        AssetFlows(BATTERY_CHARGE_AC, BATTERY_DISCHARGE_AC),
+        AssetFlows(BATTERY_CHARGE_DC, BATTERY_TO_INVERTER_DC),
+        AssetFlows(METER_IMPORT_AC, METER_EXPORT_AC),  # stand-alone: the meter is the battery
     ),
-    AssetKind.PV: (AssetFlows("solar_net_generation_ac"), AssetFlows("solar_generation_dc")),
-    AssetKind.GRID_METER: (AssetFlows("meter_import_ac", "meter_export_ac"),),
-    AssetKind.LOAD: (AssetFlows("load_demand_ac"),),
+    AssetKind.PV: (AssetFlows(SOLAR_NET_GENERATION_AC), AssetFlows(SOLAR_GENERATION_DC)),
+    AssetKind.GRID_METER: (AssetFlows(METER_IMPORT_AC, METER_EXPORT_AC),),
+    AssetKind.LOAD: (AssetFlows(LOAD_DEMAND_AC),),
 }
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from ..protocol.metrics import BATTERY_SOE
+from ..units import percent_of_capacity
 from .assets import AssetFlows, AssetKind, asset_flows
 from .measurement import PleeviMeasurement
 from .topic import PleeviTopicTemplate
-
-SOE_METRIC = "battery_soe"
 
 
 class TelemetryReadings(Protocol):
@@ -77,8 +77,8 @@ class PleeviMeasurer:
             if flows is None:
                 continue
             used = [flows.positive] + ([flows.negative] if flows.negative else [])
-            if kind is AssetKind.BATTERY and SOE_METRIC in metrics:
-                used.append(SOE_METRIC)
+            if kind is AssetKind.BATTERY and BATTERY_SOE in metrics:
+                used.append(BATTERY_SOE)
             if any(name in unavailable for name in used):
                 continue
             measurement = self._measure(readings, kind, asset_id, flows, now)
@@ -106,11 +106,11 @@ class PleeviMeasurer:
             return None
         soc = None
         if kind is AssetKind.BATTERY:
-            soe = readings.value(SOE_METRIC) if SOE_METRIC in readings.metrics else None
+            soe = readings.value(BATTERY_SOE) if BATTERY_SOE in readings.metrics else None
             if soe is None:
                 return None
             # A reading a little above the configured capacity is real; Pleevi caps at 100 %.
-            soc = min(100.0, max(0.0, 100.0 * soe / self._capacity_kwh))
+            soc = min(100.0, max(0.0, percent_of_capacity(soe, self._capacity_kwh)))
         return PleeviMeasurement(asset_id, now, energy_kwh * 1000.0, power * 1000.0, soc)
 
     def _power_kw(

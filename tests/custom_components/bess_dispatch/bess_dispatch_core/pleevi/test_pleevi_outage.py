@@ -17,10 +17,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
 from bess_dispatch_core.gateway.forwarder import Forwarder
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.gateway.outbox import Outbox, OutboxPolicy
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.pleevi.measurer import PleeviMeasurer
 from bess_dispatch_core.pleevi.schemas import measurement_schema
 from bess_dispatch_core.pleevi.topic import PleeviTopicTemplate
