@@ -28,6 +28,15 @@ class Observation:
     at: datetime
 
 
+def asset_kinds_of(site_id: str, battery_name: str | None) -> dict[str, AssetKind]:
+    """The gateway's asset ids (``{site_id}-battery`` ...) and, for a Pleevi-described site,
+    its battery device's name."""
+    kinds = {f"{site_id}-{kind.value}": kind for kind in AssetKind}
+    if battery_name is not None:
+        kinds[battery_name] = AssetKind.BATTERY
+    return kinds
+
+
 def observations(
     measurement: PleeviMeasurement,
     *,

@@ -131,6 +131,8 @@ def options_to_dict(options: AddonOptions, *, with_passwords: bool = False) -> d
                 del site_dict[key]
             del site_dict["round_trip_efficiency"]
             site_dict["pleevi_site"] = {"device_list": [site.pleevi_battery.to_dict()]}
+        if site.pleevi_topic is not None:
+            site_dict["pleevi_topic"] = site.pleevi_topic.template
         if site.pv is not None:
             site_dict.update(
                 pv_kwp=site.pv.kwp, latitude=site.pv.latitude, longitude=site.pv.longitude

@@ -14,7 +14,12 @@ from typing import Any
 
 # The one UseCase (the integration's config flow uses the same values); re-exported here so
 # a reader of the settings finds every type a site has in one module.
-from bess_dispatch_core.pleevi import BatteryDeviceEntry, PleeviValueError, SocPolicy
+from bess_dispatch_core.pleevi import (
+    BatteryDeviceEntry,
+    PleeviTopicTemplate,
+    PleeviValueError,
+    SocPolicy,
+)
 from bess_dispatch_core.protocol.metrics import UseCase
 
 from ..pleevi.site_description import parse_site_description
@@ -65,6 +70,9 @@ class SiteSettings:
     # A site described the Pleevi way (``pleevi_site``): its BESS device, whose capacity and
     # powers are the fields above; None: the add-on's own battery fields describe it.
     pleevi_battery: BatteryDeviceEntry | None = None
+    # Pleevi measurements from the gateway on this topic template: the service's telemetry
+    # input besides the protocol's dt/ topics. None: the protocol only.
+    pleevi_topic: PleeviTopicTemplate | None = None
 
     @property
     def charge_efficiency(self) -> float | None:
@@ -141,6 +149,7 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
     )
     has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
     pv = _parse_pv(reader, raw, path)
+    pleevi_topic = _pleevi_topic(reader, raw, path)
     password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
     if password is not None and len(password) < 12:
         reader.fail(f"{path}.gateway_password", "must be at least 12 characters (or left empty)")
@@ -166,6 +175,7 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
         gateway_password=password,
         pv=pv if use_case is not UseCase.STANDALONE else None,
         pleevi_battery=None if pleevi is None else pleevi["entry"],
+        pleevi_topic=pleevi_topic,
     )
 
 
@@ -177,6 +187,21 @@ _PLEEVI_BATTERY_KEYS = (
 )
 # A site description is a few devices; a larger text is not one (bounds what is parsed).
 MAX_PLEEVI_SITE_CHARS = 1_000_000
+
+
+def _pleevi_topic(
+    reader: FieldReader, raw: Mapping[str, Any], path: str
+) -> PleeviTopicTemplate | None:
+    value = reader.optional_text(raw, "pleevi_topic", f"{path}.pleevi_topic")
+    if value is None:
+        return None
+    try:
+        template = PleeviTopicTemplate(value)
+        template.subscription("x")  # the service subscribes to it
+    except PleeviValueError as error:
+        reader.fail(f"{path}.pleevi_topic", str(error).split(": ", 1)[1])
+        return None
+    return template
 
 
 def _pleevi_site(reader: FieldReader, raw: Mapping[str, Any], path: str) -> dict[str, Any] | None:

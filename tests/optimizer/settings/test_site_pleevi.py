@@ -106,3 +106,24 @@ def test_without_pleevi_site_the_battery_fields_are_required() -> None:
         parse_options(options_with({}))
     assert "sites[0].battery_capacity_kwh: is required" in caught.value.problems
     assert RESOURCES.is_dir()
+
+
+def test_pleevi_topic_is_read_checked_and_written_back() -> None:
+    options = parse_options(
+        options_with({"pleevi_topic": "pleevi/{site_id}/{asset_id}"}, drop_battery=False)
+    )
+    template = options.sites[0].pleevi_topic
+    assert template is not None
+    assert template.subscription("A") == "pleevi/A/+"
+    assert parse_options(options_to_dict(options)).sites[0].pleevi_topic == template
+    for bad, why in (
+        ("pleevi/{site_id}", "must contain {asset_id}"),
+        ("pleevi/x{asset_id}", "{asset_id} must be a whole topic level"),
+        ("pleevi/#/{asset_id}", "must not contain"),
+    ):
+        with pytest.raises(OptionsError) as caught:
+            parse_options(options_with({"pleevi_topic": bad}, drop_battery=False))
+        assert any(
+            text.startswith("sites[0].pleevi_topic: ") and why in text
+            for text in caught.value.problems
+        ), caught.value.problems

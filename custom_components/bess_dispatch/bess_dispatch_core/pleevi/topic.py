@@ -43,6 +43,31 @@ class PleeviTopicTemplate:
         if any(spec or conv for spec, conv in specs):
             raise PleeviValueError(field, "placeholders take no format spec")
 
+    def subscription(self, site_id: str) -> str:
+        """The MQTT filter matching every asset of ``site_id`` (a receiver's side); needs
+        ``{asset_id}`` to be a whole topic level, where the ``+`` wildcard can stand."""
+        levels = self.template.split("/")
+        if not any(level == "{asset_id}" for level in levels) or any(
+            "{asset_id}" in level and level != "{asset_id}" for level in levels
+        ):
+            raise PleeviValueError("topic_template", "{asset_id} must be a whole topic level")
+        self.build(site_id, "x")  # checks site_id
+        return self.template.replace("{asset_id}", "+").replace("{site_id}", site_id)
+
+    def asset_of(self, site_id: str, topic: str) -> str | None:
+        """The asset id in a received ``topic`` (None: not one of this site's topics)."""
+        pattern = self.subscription(site_id).split("/")
+        levels = topic.split("/")
+        if len(levels) != len(pattern):
+            return None
+        asset = None
+        for want, got in zip(pattern, levels, strict=True):
+            if want == "+":
+                asset = got
+            elif want != got:
+                return None
+        return asset
+
     def build(self, site_id: str, asset_id: str) -> str:
         for name, value in (("site_id", site_id), ("asset_id", asset_id)):
             if not value or any(char in value for char in "+#/\0"):
