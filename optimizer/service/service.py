@@ -76,7 +76,7 @@ from .site_memory import (
     save_state,
     slot_floor,
 )
-from .status import PlanPoint, SiteStatus
+from .status import PlanPoint, PolicyMiss, SiteStatus
 from .telemetry_guard import MAX_FUTURE_SKEW, SOE, PhysicalLimits, reading_time_problem
 
 _LOGGER = logging.getLogger(__name__)
@@ -736,6 +736,12 @@ class OptimizerService:
                 last_error=state.last_error,
                 plan_quality=None if runtime.plan is None else runtime.plan.quality,
                 plan_economics=None if runtime.plan is None else runtime.plan.economics,
+                policy_misses=()
+                if runtime.plan is None
+                else tuple(
+                    PolicyMiss(miss.at, miss.planned_kwh, miss.min_kwh, miss.max_kwh)
+                    for miss in runtime.plan.missed_targets
+                ),
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:

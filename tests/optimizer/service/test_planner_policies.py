@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 import numpy as np
 
 from bess_dispatch_core.pleevi import Recurrence, SocPolicy, battery_device_entry
 from optimizer.service.planner import PLAN_SLOTS, make_plan
 from optimizer.service.prices import PriceTable
+from optimizer.service.service import OptimizerService
 from optimizer.service.site_memory import SLOT, SiteMemory
 from optimizer.settings.site import SiteSettings, UseCase
+from optimizer.simulation.day_run import demo_config
 
 T0 = datetime(2026, 11, 19, 15, 0, tzinfo=UTC)  # Friday 00:00 in Tokyo
 
@@ -77,3 +80,22 @@ def test_own_settings_keep_the_square_root_of_the_round_trip() -> None:
     settings = dataclasses.replace(pleevi_settings(), pleevi_battery=None)
     assert settings.charge_efficiency is None
     assert settings.policies == ()
+
+
+def test_the_status_reports_what_the_plan_misses(tmp_path: Path) -> None:
+    policy = SocPolicy(100, 100, (time(0, 30),), Recurrence.DAILY)
+    config = demo_config(
+        host="127.0.0.1",
+        port=1,  # never started: nothing listens there
+        state_dir=tmp_path,
+        price_file=tmp_path / "none.csv",
+        sites=(pleevi_settings(policy),),
+        export_price=10.0,
+    )
+    state, prices = morning_peak(0.0)
+    service = OptimizerService(config, clock=lambda: T0, prices=prices)
+    runtime = service._sites["home"]
+    runtime.plan = make_plan(runtime.settings, state, prices, 10.0, T0)
+    misses = service.status("home").policy_misses
+    assert [miss.at.hour for miss in misses] == [0]
+    assert misses[0].min_kwh == 10.0
