@@ -1,8 +1,9 @@
 """One site's telemetry inside Home Assistant: sensors in, dt/ messages out.
 
 Glue only. The pure pipeline turns readings into protocol messages at each metric's
-cadence; every message goes through the persisted outbox (SQLite under .storage), which
-the forwarder drains to the broker, newest first after an outage. Alerts and the
+cadence (with the Pleevi profile, each asset's Pleevi measurement instead, built from the
+same counters); every message goes through the persisted outbox (SQLite under .storage),
+which the forwarder drains to the broker, newest first after an outage. Alerts and the
 optimizer's TelemetryFeedback are handled here too.
 """
 
