@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bess_dispatch_core.pleevi import PleeviMeasurement, PleeviValueError
 from bess_dispatch_core.pleevi.measurement import format_timestamp
@@ -88,3 +90,23 @@ def test_parser_round_trips_and_bounds_its_input() -> None:
             b'{"assetId":"a","timestamp":"2026-01-01T00:00:00.000Z","energyValue":1e999,'
             b'"powerValue":0}'
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    asset_id=st.text(min_size=1, max_size=200).filter(lambda text: text.strip() != ""),
+    at=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    energy=st.floats(min_value=0, max_value=1e15),
+    power=st.floats(min_value=-1e9, max_value=1e9),
+    soc=st.none() | st.floats(min_value=0, max_value=100),
+)
+def test_every_built_measurement_is_schema_valid_and_parses_back(
+    asset_id: str, at: datetime, energy: float, power: float, soc: float | None
+) -> None:
+    payload = PleeviMeasurement(asset_id, at, energy, power, soc).to_payload()
+    data = json.loads(payload)
+    _validator().validate(data)
+    parsed = PleeviMeasurement.from_payload(payload)
+    assert parsed.to_dict() == data
