@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE = REPO_ROOT / "custom_components" / "bess_dispatch" / "bess_dispatch_core"
 OPTIMIZER = REPO_ROOT / "optimizer"
 # The rooms this test must at least see; a new room is found on its own (rglob below).
-EXPECTED_CORE_ROOMS = {"protocol", "link", "gateway", "sunspec", "echonet"}
+EXPECTED_CORE_ROOMS = {"protocol", "link", "gateway", "sunspec", "echonet", "pleevi"}
 
 
 def homeassistant_imports(path: Path) -> list[str]:

@@ -19,12 +19,14 @@ from .bess_dispatch_core.gateway.dispatcher import Dispatcher
 from .bess_dispatch_core.link.link_failure import LinkError
 from .bess_dispatch_core.link.mqtt_link import MqttLink
 from .bess_dispatch_core.link.tls_context import TlsConfigError
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .broker import AUTH_FAILURES, build_broker_settings
 from .broker_link import BrokerLink
 from .const import DOMAIN
 from .data import BessDispatchConfigEntry, BessDispatchData
 from .entity import GATEWAY_DEVICE, device_info
 from .ha_mqtt_link import HomeAssistantMqttLink
+from .pleevi_profile import measurer
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
 from .setup_checks import async_broker_reachable, async_modbus_devices_reachable
@@ -56,7 +58,14 @@ def broker_issue_id(entry: BessDispatchConfigEntry) -> str:
 async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
     """Set up one site+gateway from its config entry."""
     # Read once: everything below takes its settings from here, not from the entry.
-    config = SiteConfig.from_entry(entry.data, entry.options)
+    try:
+        config = SiteConfig.from_entry(entry.data, entry.options)
+    except PleeviValueError as err:  # the options flow refuses it; a hand-edited entry may not
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="pleevi_settings_invalid",
+            translation_placeholders={"error": str(err)},
+        ) from err
     link = await _async_broker_link(hass, entry, config)
     await async_modbus_devices_reachable(config)
     actuator, revert_after_s = build_actuator(hass, config.actuator)
@@ -74,6 +83,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
         soe_max_kwh=config.limits.soe_max_kwh,
         interval=config.telemetry_interval,
         window=config.telemetry_window,
+        pleevi=(
+            None
+            if config.pleevi is None
+            else measurer(config.site_id, config.usable_kwh, config.pleevi)
+        ),
     )
     runtime = SiteRuntime(
         hass,

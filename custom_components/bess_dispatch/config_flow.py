@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
 
 from .actuator_setup import modbus_errors, modbus_source_map
 from .api.options import api_options_schema
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.topics import validate_topic_id
 from .broker import async_probe_errors
@@ -98,6 +99,14 @@ from .echonet_setup import (
     async_echonet_source_map,
     echonet_interface,
     node_label,
+)
+from .pleevi_profile import (
+    CONF_PLEEVI_TOPIC_TEMPLATE,
+    CONF_TELEMETRY_PROFILE,
+    DEFAULT_PLEEVI_TOPIC_TEMPLATE,
+    PROFILE_PLEEVI,
+    PROFILE_PROTOCOL,
+    pleevi_settings,
 )
 from .source_mapping import source_errors, sources_schema
 
@@ -221,6 +230,16 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_TELEMETRY_WINDOW, default=DEFAULT_TELEMETRY_WINDOW): SelectSelector(
             SelectSelectorConfig(options=list(TELEMETRY_WINDOWS), mode=SelectSelectorMode.DROPDOWN)
         ),
+        vol.Required(CONF_TELEMETRY_PROFILE, default=PROFILE_PROTOCOL): SelectSelector(
+            SelectSelectorConfig(
+                options=[PROFILE_PROTOCOL, PROFILE_PLEEVI],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_TELEMETRY_PROFILE,
+            )
+        ),
+        vol.Required(
+            CONF_PLEEVI_TOPIC_TEMPLATE, default=DEFAULT_PLEEVI_TOPIC_TEMPLATE
+        ): TextSelector(),
         vol.Required(CONF_ACTUATOR, default=ACTUATOR_NONE): SelectSelector(
             SelectSelectorConfig(
                 options=[ACTUATOR_NONE, ACTUATOR_HOME_ASSISTANT, ACTUATOR_MODBUS, ACTUATOR_ECHONET],
@@ -595,17 +614,24 @@ class BessDispatchOptionsFlow(OptionsFlowWithReload):
         self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._options = dict(user_input)
-            if self.config_entry.data.get(CONF_SOURCE_TYPE) in (SOURCE_MODBUS, SOURCE_ECHONET):
-                return await self._async_step_actuator_or_finish()
-            return await self.async_step_sources()
+            try:
+                pleevi_settings(user_input)
+            except PleeviValueError:
+                errors[CONF_PLEEVI_TOPIC_TEMPLATE] = "invalid_topic_template"
+            else:
+                self._options = dict(user_input)
+                if self.config_entry.data.get(CONF_SOURCE_TYPE) in (SOURCE_MODBUS, SOURCE_ECHONET):
+                    return await self._async_step_actuator_or_finish()
+                return await self.async_step_sources()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA.extend(await api_options_schema(self.hass)),
-                self.config_entry.options,
+                user_input or self.config_entry.options,
             ),
+            errors=errors,
         )
 
     async def async_step_sources(

@@ -7,9 +7,12 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .api.options import CONF_API_UTILITY_USERS
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .const import CONF_CA_FILE, CONF_CLIENT_CERT, CONF_CLIENT_KEY, CONF_PASSWORD, CONF_USERNAME
 from .data import BessDispatchConfigEntry
 from .echonet_setup import echonet_diagnostics
+from .pleevi_profile import PROFILE_PLEEVI, PROFILE_PROTOCOL
+from .site_config import SiteConfig
 
 # Credentials, and the paths of certificate files (they reveal the host's layout and
 # where the private key lives).
@@ -68,6 +71,7 @@ async def async_get_config_entry_diagnostics(
         else runtime.last_response.to_dict(),
         "dispatcher": async_redact_data(runtime.dispatcher.to_dict(), TO_REDACT),
         "telemetry": _telemetry(entry),
+        "pleevi": _pleevi(config),
     }
 
 
@@ -93,4 +97,16 @@ def _telemetry(entry: BessDispatchConfigEntry) -> dict[str, Any]:
         "active_alerts": {code: at.isoformat() for code, at in telemetry.alerts.active.items()},
         "feedback": telemetry.feedback.to_dict(),
         "echonet": echonet_diagnostics(telemetry.echonet_poller, telemetry.echonet_client),
+    }
+
+
+def _pleevi(config: SiteConfig) -> dict[str, Any]:
+    try:
+        entry: dict[str, Any] | str = config.pleevi_device_entry().to_dict()
+    except PleeviValueError as err:  # a value Pleevi refuses: say which, keep the rest
+        entry = str(err)
+    return {
+        "telemetry_profile": PROFILE_PROTOCOL if config.pleevi is None else PROFILE_PLEEVI,
+        "topic_template": None if config.pleevi is None else config.pleevi.topic_template.template,
+        "device_entry": entry,
     }

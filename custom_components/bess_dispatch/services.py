@@ -1,4 +1,5 @@
-"""Actions: set_control_mode, clear_override, load_schedule."""
+"""Actions: set_control_mode, clear_override, load_schedule, publish_now,
+pleevi_device_entry."""
 
 import json
 import uuid
@@ -13,6 +14,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
+from .bess_dispatch_core.pleevi import PleeviValueError
 from .bess_dispatch_core.protocol.command import ControlMode, Priority
 from .bess_dispatch_core.protocol.responses import ResponseStatus
 from .bess_dispatch_core.protocol.timeformat import format_datetime
@@ -36,6 +38,7 @@ SERVICE_SET_CONTROL_MODE = "set_control_mode"
 SERVICE_CLEAR_OVERRIDE = "clear_override"
 SERVICE_LOAD_SCHEDULE = "load_schedule"
 SERVICE_PUBLISH_NOW = "publish_now"
+SERVICE_PLEEVI_DEVICE_ENTRY = "pleevi_device_entry"
 
 _ENTRY: dict[Any, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 
@@ -53,6 +56,7 @@ SET_CONTROL_MODE_SCHEMA = vol.Schema(
 )
 CLEAR_OVERRIDE_SCHEMA = vol.Schema(_ENTRY)
 PUBLISH_NOW_SCHEMA = vol.Schema(_ENTRY)
+PLEEVI_DEVICE_ENTRY_SCHEMA = vol.Schema(_ENTRY)
 LOAD_SCHEDULE_SCHEMA = vol.Schema(
     {
         **_ENTRY,
@@ -154,6 +158,19 @@ async def _publish_now(call: ServiceCall) -> ServiceResponse:
     return {"messages": sent}
 
 
+async def _pleevi_device_entry(call: ServiceCall) -> ServiceResponse:
+    """The battery's Pleevi device_list entry, for the site's Pleevi configuration."""
+    entry = _entry(call.hass, call)
+    try:
+        return entry.runtime_data.config.pleevi_device_entry().to_dict()
+    except PleeviValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="pleevi_value_invalid",
+            translation_placeholders={"field": err.field, "error": str(err)},
+        ) from err
+
+
 def async_register_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_SET_CONTROL_MODE, _set_control_mode, schema=SET_CONTROL_MODE_SCHEMA
@@ -174,4 +191,11 @@ def async_register_services(hass: HomeAssistant) -> None:
         _publish_now,
         schema=PUBLISH_NOW_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_PLEEVI_DEVICE_ENTRY,
+        _pleevi_device_entry,
+        schema=PLEEVI_DEVICE_ENTRY_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from .api.options import ApiConfig
 from .bess_dispatch_core.gateway.control_law import HardLimits
+from .bess_dispatch_core.pleevi import BatteryDeviceEntry
 from .bess_dispatch_core.protocol.metrics import UseCase
 from .bess_dispatch_core.protocol.timeformat import parse_duration
 from .const import (
@@ -49,6 +50,7 @@ from .const import (
 )
 from .echonet_setup import EchonetSourceSettings, echonet_interface, echonet_source_settings
 from .limits import hard_limits
+from .pleevi_profile import PleeviSettings, device_entry, pleevi_settings
 from .telemetry import ModbusSourceSettings
 
 
@@ -98,9 +100,11 @@ class SiteConfig:
     own_broker: bool  # False: Home Assistant's MQTT integration
     broker_host: str  # for messages only ("" with HA's MQTT)
     api: ApiConfig  # the HTTP API's rate limit and utility users
+    pleevi: PleeviSettings | None = None  # None: telemetry in this project's protocol
 
     @classmethod
     def from_entry(cls, data: Mapping[str, Any], options: Mapping[str, Any]) -> SiteConfig:
+        """PleeviValueError names a bad Pleevi option (the options flow refuses them)."""
         return cls(
             site_id=data[CONF_SITE_ID],
             gateway_id=data[CONF_GATEWAY_ID],
@@ -121,6 +125,17 @@ class SiteConfig:
             own_broker=data.get(CONF_BROKER_TYPE) != BROKER_HOME_ASSISTANT,
             broker_host=data.get(CONF_HOST) or "",
             api=ApiConfig.from_options(options),
+            pleevi=pleevi_settings(options),
+        )
+
+    def pleevi_device_entry(self) -> BatteryDeviceEntry:
+        """The battery's Pleevi device_list entry (the action and the diagnostics)."""
+        return device_entry(
+            site_id=self.site_id,
+            gateway_id=self.gateway_id,
+            capacity_kwh=self.usable_kwh,
+            max_charge_kw=self.limits.max_charge_kw,
+            max_discharge_kw=self.limits.max_discharge_kw,
         )
 
     @property

@@ -1,19 +1,20 @@
 """One site's telemetry inside Home Assistant: sensors in, dt/ messages out.
 
 Glue only. The pure pipeline turns readings into protocol messages at each metric's
-cadence; every message goes through the persisted outbox (SQLite under .storage), which
-the forwarder drains to the broker, newest first after an outage. Alerts and the
+cadence (with the Pleevi profile, each asset's Pleevi measurement instead, built from the
+same counters); every message goes through the persisted outbox (SQLite under .storage),
+which the forwarder drains to the broker, newest first after an outage. Alerts and the
 optimizer's TelemetryFeedback are handled here too.
 """
 
 import logging
 import math
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfEnergy, UnitOfPower
 from homeassistant.core import (
@@ -49,6 +50,7 @@ from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outbox_file import open_outbox, outbox_files
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from .bess_dispatch_core.pleevi.measurer import PleeviMeasurer
 from .bess_dispatch_core.protocol.metrics import BATTERY_ENERGY_REMAINING, BATTERY_SOE
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
@@ -123,6 +125,19 @@ def _canonical(quantity: SourceQuantity, state: State | None) -> float | None:
     return None if factor is None else value * factor
 
 
+class Publishable(Protocol):
+    """A protocol message or a Pleevi measurement: what the outbox stores and sends."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def qos(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ModbusSourceSettings:
     """A SunSpec device whose readings feed the metrics (instead of HA sensors)."""
@@ -153,8 +168,12 @@ class SiteTelemetry(UpdateListeners):
         window: timedelta = timedelta(minutes=5),
         modbus: ModbusSourceSettings | None = None,
         echonet: EchonetSourceSettings | None = None,
+        pleevi: PleeviMeasurer | None = None,
     ) -> None:
         super().__init__()
+        # The Pleevi profile: measurements per asset instead of the protocol's telemetry,
+        # from the same counters, when the protocol's cadence falls due.
+        self.pleevi = pleevi
         self.hass = hass
         self.entry_id = entry_id
         self.site_id = site_id
@@ -424,8 +443,8 @@ class SiteTelemetry(UpdateListeners):
             self._timer = None
         if self.nameplate_remaining:
             self.pipeline.observe(BATTERY_ENERGY_REMAINING, self.usable_kwh, now)
-        messages = self.pipeline.due(now)
-        messages += self.alerts.check_soe(self.soe_kwh(), now)
+        due = self.pipeline.due(now)
+        messages = [*self._profile(due, now), *self.alerts.check_soe(self.soe_kwh(), now)]
         if self._send(messages) or reading:
             self._notify()
         next_due = self.pipeline.next_due()
@@ -477,11 +496,18 @@ class SiteTelemetry(UpdateListeners):
     @callback
     def publish_now(self) -> int:
         """Every metric's latest values at once (the publish_now action)."""
-        messages = self.pipeline.publish_all(dt_util.utcnow())
+        now = dt_util.utcnow()
+        messages = self._profile(self.pipeline.publish_all(now), now)
         self._send_and_notify(messages)
         return len(messages)
 
-    def _send(self, messages: list[OutgoingMessage]) -> bool:
+    def _profile(self, due: list[OutgoingMessage], now: datetime) -> Sequence[Publishable]:
+        """The protocol's messages, or (Pleevi profile) every asset's measurement."""
+        if self.pleevi is None:
+            return due
+        return self.pleevi.measure(self.pipeline, now) if due else []
+
+    def _send(self, messages: Sequence[Publishable]) -> bool:
         """Queue ``messages``; True if any were. Entities are told by the caller, once per
         update (a reading, a timer, an event), not once per step of it."""
         if not messages or self.forwarder is None:
@@ -492,12 +518,12 @@ class SiteTelemetry(UpdateListeners):
         self.last_sent = dt_util.utcnow()
         return True
 
-    def _send_and_notify(self, messages: list[OutgoingMessage]) -> None:
+    def _send_and_notify(self, messages: Sequence[Publishable]) -> None:
         if self._send(messages):
             self._notify()
 
     async def _save_then_submit(
-        self, stored: dict[str, Any], messages: list[OutgoingMessage]
+        self, stored: dict[str, Any], messages: Sequence[Publishable]
     ) -> None:
         # The counters these messages carry are on disk before the messages are queued: a
         # killed Home Assistant restarts from at least what it sent, so no lifetime value
@@ -506,7 +532,7 @@ class SiteTelemetry(UpdateListeners):
         await self.store.async_save(stored)
         await self.hass.async_add_executor_job(self._submit, messages)
 
-    def _submit(self, messages: list[OutgoingMessage]) -> None:
+    def _submit(self, messages: Sequence[Publishable]) -> None:
         # SQLite writes are blocking I/O: never on the event loop. Nobody awaits this job,
         # so a failure is logged here rather than lost in an unretrieved future.
         forwarder = self.forwarder

@@ -10,10 +10,11 @@ made for, and ``optimize`` answers within it (its best point, with the gap in th
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -24,13 +25,25 @@ from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize
 from optimizer.modes import plan_actions
 from optimizer.physics import SELF_CONSUMPTION, Action
+from optimizer.pleevi.policy_targets import MissedTarget, missed_targets, policy_targets
 from optimizer.result import Plan
 from optimizer.settings.site import GRID_CONNECTION_KW, SiteSettings, UseCase
-from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, Topology
+from optimizer.site import (
+    Battery,
+    FloatArray,
+    Grid,
+    InputError,
+    Site,
+    SoeWindow,
+    Tariff,
+    Topology,
+)
 
 from .prices import PriceSource
 from .site_memory import SLOT, SiteMemory, slot_floor
 from .status import PlanEconomics, PlanQuality
+
+_LOGGER = logging.getLogger(__name__)
 
 PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
 LAYER_NAMES = {Priority.INTRADAY: "p2", Priority.DAY_AHEAD: "p1", Priority.FALLBACK: "p0"}
@@ -59,6 +72,7 @@ class SitePlan:
     plan: Plan
     actions: tuple[Action, ...]
     economics: PlanEconomics | None = None  # None: not computed (a plan made by hand)
+    missed_targets: tuple[MissedTarget, ...] = ()  # scheduled SoC policies the plan misses
 
     @property
     def quality(self) -> PlanQuality:
@@ -85,6 +99,8 @@ class SitePlan:
 def battery_of(settings: SiteSettings, soe_kwh: float, terminal_value: float) -> Battery:
     capacity = settings.battery_capacity_kwh
     one_way = math.sqrt(settings.round_trip_efficiency)
+    charge_efficiency = settings.charge_efficiency or one_way
+    discharge_efficiency = settings.discharge_efficiency or one_way
     soe_min = soe_from_percent(settings.min_soe_percent, capacity)
     soe_max = soe_from_percent(settings.max_soe_percent, capacity)
     return Battery(
@@ -94,8 +110,8 @@ def battery_of(settings: SiteSettings, soe_kwh: float, terminal_value: float) ->
         soe_initial_kwh=min(max(soe_kwh, 0.0), capacity),
         soe_min_kwh=soe_min,
         soe_max_kwh=soe_max,
-        charge_efficiency=one_way,
-        discharge_efficiency=one_way,
+        charge_efficiency=charge_efficiency,
+        discharge_efficiency=discharge_efficiency,
         terminal_value_per_kwh=terminal_value,
     )
 
@@ -108,6 +124,7 @@ def build_site(
     export_price: float,
     pv_kw: FloatArray,
     load_kw: FloatArray,
+    soe_windows: Sequence[SoeWindow] = (),
 ) -> Site:
     """The dispatch problem; InputError names a bad field."""
     topology = TOPOLOGY[settings.use_case]
@@ -129,6 +146,7 @@ def build_site(
         tariff=Tariff.of(prices, np.full(prices.shape, export_price)),
         pv_kw=pv_kw,
         load_kw=load_kw,
+        soe_windows=soe_windows,
     )
 
 
@@ -155,10 +173,28 @@ def make_plan(
     starts = [first + index * SLOT for index in range(PLAN_SLOTS)]
     price = prices.prices(starts)
     pv, load = state.forecast(starts)
+    # Scheduled SoC policies (a Pleevi-described site): soft SoE targets in the horizon.
+    targets = policy_targets(
+        settings.policies,
+        start=first,
+        slots=PLAN_SLOTS,
+        slot_hours=SLOT / timedelta(hours=1),
+        capacity_kwh=settings.battery_capacity_kwh,
+        timezone=state.zone,
+    )
     site = build_site(
-        settings, state.soe_kwh, prices=price, export_price=export_price, pv_kw=pv, load_kw=load
+        settings,
+        state.soe_kwh,
+        prices=price,
+        export_price=export_price,
+        pv_kw=pv,
+        load_kw=load,
+        soe_windows=[target.window for target in targets],
     )
     plan = optimize(site, budget_s=plan_budget_s(layers))
+    missed = tuple(missed_targets(plan, targets))
+    for miss in missed:
+        _LOGGER.warning("site %s: the plan misses %s", settings.site_id, miss.describe)
     actions = tuple(plan_actions(site, plan))
     return SitePlan(
         made_at=now,
@@ -170,6 +206,7 @@ def make_plan(
         plan=plan,
         actions=actions,
         economics=expected_economics(site, actions),
+        missed_targets=missed,
     )
 
 

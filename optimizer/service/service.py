@@ -24,6 +24,7 @@ file is set aside and the site starts afresh).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import ssl
@@ -37,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from bess_dispatch_core.link.backoff import ExponentialBackoff
 from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.link.publish_handle import PublishOutcome
+from bess_dispatch_core.pleevi import PleeviMeasurement, PleeviValueError
 from bess_dispatch_core.protocol import (
     DEFAULT_PROFILE,
     Command,
@@ -55,6 +57,7 @@ from bess_dispatch_core.protocol import (
     telemetry_feedback_topic,
 )
 from bess_dispatch_core.protocol.telemetry import Unit
+from optimizer.pleevi.telemetry_input import asset_kinds_of, observations
 from optimizer.settings.service_config import ServiceConfig
 from optimizer.settings.site import SiteSettings
 from optimizer.site import FloatArray, InputError
@@ -73,7 +76,7 @@ from .site_memory import (
     save_state,
     slot_floor,
 )
-from .status import PlanPoint, SiteStatus
+from .status import PlanPoint, PolicyMiss, SiteStatus
 from .telemetry_guard import MAX_FUTURE_SKEW, SOE, PhysicalLimits, reading_time_problem
 
 _LOGGER = logging.getLogger(__name__)
@@ -187,11 +190,16 @@ class OptimizerService:
             backoff=link_backoff or ExponentialBackoff(initial=0.5, maximum=10.0),
             name="bess-optimizer-mqtt",
         )
-        for site_id in self._sites:
+        for site_id, runtime in self._sites.items():
             self.link.subscribe(f"dt/{site_id}/+/#", self._on_message)
             self.link.subscribe(
                 DEFAULT_PROFILE.filter(TopicKind.COMMAND_RESPONSE, site_id), self._on_message
             )
+            template = runtime.settings.pleevi_topic
+            if template is not None:
+                self.link.subscribe(
+                    template.subscription(site_id), functools.partial(self._on_pleevi, runtime)
+                )
 
     def _restored(self, settings: SiteSettings) -> tuple[SiteMemory, bool]:
         """The site's state from its file; a fresh one, with the reason in ``last_error``,
@@ -379,6 +387,35 @@ class OptimizerService:
             )
         if self.test_mode and message_id is not None and address.gateway_id is not None:
             self._feedback(address.site_id, address.gateway_id, message_id, errors)
+
+    def _on_pleevi(self, runtime: _SiteRuntime, topic: str, payload: bytes) -> None:
+        """A Pleevi measurement from the site's gateway (the Pleevi profile): its SoE and
+        PV counter go to the state through the same checks as the protocol's readings."""
+        settings = runtime.settings
+        now = self.clock()
+        refused: ProtocolError | None = None
+        try:
+            measurement = PleeviMeasurement.from_payload(payload)
+            found = observations(
+                measurement,
+                asset_kinds=asset_kinds_of(
+                    settings.site_id,
+                    None if settings.pleevi_battery is None else settings.pleevi_battery.name,
+                ),
+                capacity_kwh=settings.battery_capacity_kwh,
+            )
+        except PleeviValueError as error:
+            refused = ProtocolError(ErrorCode.FIELD_OUT_OF_RANGE, error.field, str(error))
+            found = []
+        with self._lock:
+            runtime.gateway_heard_this_run = True
+            for seen in found:
+                refused = refused or _time_refusal(seen.at, now)
+                refused = refused or self._observe(
+                    runtime.state, seen.metric, seen.value_kwh, seen.at
+                )
+        if refused is not None:
+            self._reject(runtime, topic, refused)
 
     @staticmethod
     def _observe(
@@ -699,6 +736,12 @@ class OptimizerService:
                 last_error=state.last_error,
                 plan_quality=None if runtime.plan is None else runtime.plan.quality,
                 plan_economics=None if runtime.plan is None else runtime.plan.economics,
+                policy_misses=()
+                if runtime.plan is None
+                else tuple(
+                    PolicyMiss(miss.at, miss.planned_kwh, miss.min_kwh, miss.max_kwh)
+                    for miss in runtime.plan.missed_targets
+                ),
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:

@@ -50,6 +50,17 @@ class PlanEconomics:
 
 
 @dataclass(frozen=True)
+class PolicyMiss:
+    """A scheduled SoC policy the current plan cannot meet: when, what it plans, what the
+    policy wants (kWh)."""
+
+    at: datetime
+    planned_kwh: float
+    min_kwh: float
+    max_kwh: float
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     site_id: str
     connected: bool
@@ -60,6 +71,7 @@ class SiteStatus:
     last_error: str | None
     plan_quality: PlanQuality | None = None  # None: no plan yet
     plan_economics: PlanEconomics | None = None  # None: no plan yet
+    policy_misses: tuple[PolicyMiss, ...] = ()  # scheduled SoC policies the plan misses
 
 
 class StatusSource(Protocol):

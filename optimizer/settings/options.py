@@ -125,6 +125,14 @@ def options_to_dict(options: AddonOptions, *, with_passwords: bool = False) -> d
             "round_trip_efficiency": site.round_trip_efficiency,
             "has_load": site.has_load,
         }
+        if site.pleevi_battery is not None:
+            # The Pleevi description is the battery: its fields are not stated twice.
+            for key in ("battery_capacity_kwh", "max_charge_kw", "max_discharge_kw"):
+                del site_dict[key]
+            del site_dict["round_trip_efficiency"]
+            site_dict["pleevi_site"] = {"device_list": [site.pleevi_battery.to_dict()]}
+        if site.pleevi_topic is not None:
+            site_dict["pleevi_topic"] = site.pleevi_topic.template
         if site.pv is not None:
             site_dict.update(
                 pv_kwp=site.pv.kwp, latitude=site.pv.latitude, longitude=site.pv.longitude

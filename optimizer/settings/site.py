@@ -6,6 +6,7 @@ simulation runs it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,8 +14,15 @@ from typing import Any
 
 # The one UseCase (the integration's config flow uses the same values); re-exported here so
 # a reader of the settings finds every type a site has in one module.
+from bess_dispatch_core.pleevi import (
+    BatteryDeviceEntry,
+    PleeviTopicTemplate,
+    PleeviValueError,
+    SocPolicy,
+)
 from bess_dispatch_core.protocol.metrics import UseCase
 
+from ..pleevi.site_description import parse_site_description
 from .field_reader import FieldReader, json_kind
 
 __all__ = [
@@ -59,6 +67,26 @@ class SiteSettings:
     has_load: bool
     gateway_password: str | None  # None: the add-on generates one
     pv: PvSystem | None = None  # None: the PV forecast learns a daily profile instead
+    # A site described the Pleevi way (``pleevi_site``): its BESS device, whose capacity and
+    # powers are the fields above; None: the add-on's own battery fields describe it.
+    pleevi_battery: BatteryDeviceEntry | None = None
+    # Pleevi measurements from the gateway on this topic template: the service's telemetry
+    # input besides the protocol's dt/ topics. None: the protocol only.
+    pleevi_topic: PleeviTopicTemplate | None = None
+
+    @property
+    def charge_efficiency(self) -> float | None:
+        """One way; None: the square root of the round trip."""
+        return None if self.pleevi_battery is None else self.pleevi_battery.charging_efficiency
+
+    @property
+    def discharge_efficiency(self) -> float | None:
+        return None if self.pleevi_battery is None else self.pleevi_battery.discharging_efficiency
+
+    @property
+    def policies(self) -> tuple[SocPolicy, ...]:
+        """Scheduled SoC policies: soft SoE targets of every plan."""
+        return () if self.pleevi_battery is None else self.pleevi_battery.policies
 
     @property
     def gateway_username(self) -> str:
@@ -77,6 +105,16 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
         raw, "gateway_id", f"{path}.gateway_id", pattern=ID_PATTERN, hint=id_hint
     )
     use_case = reader.choice(raw, "use_case", f"{path}.use_case", UseCase, None)
+    pleevi = _pleevi_site(reader, raw, path)
+    if pleevi is not None:
+        # The battery comes from the Pleevi description: the add-on's own fields would be
+        # a second, possibly different, statement of it.
+        for key in _PLEEVI_BATTERY_KEYS:
+            if key in raw:
+                reader.fail(
+                    f"{path}.{key}", "must be left out when pleevi_site describes the battery"
+                )
+        raw = {**raw, **pleevi}
     capacity = reader.number(
         raw,
         "battery_capacity_kwh",
@@ -111,6 +149,7 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
     )
     has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
     pv = _parse_pv(reader, raw, path)
+    pleevi_topic = _pleevi_topic(reader, raw, path)
     password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
     if password is not None and len(password) < 12:
         reader.fail(f"{path}.gateway_password", "must be at least 12 characters (or left empty)")
@@ -135,7 +174,65 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
         has_load=has_load and use_case is not UseCase.STANDALONE,
         gateway_password=password,
         pv=pv if use_case is not UseCase.STANDALONE else None,
+        pleevi_battery=None if pleevi is None else pleevi["entry"],
+        pleevi_topic=pleevi_topic,
     )
+
+
+_PLEEVI_BATTERY_KEYS = (
+    "battery_capacity_kwh",
+    "max_charge_kw",
+    "max_discharge_kw",
+    "round_trip_efficiency",
+)
+# A site description is a few devices; a larger text is not one (bounds what is parsed).
+MAX_PLEEVI_SITE_CHARS = 1_000_000
+
+
+def _pleevi_topic(
+    reader: FieldReader, raw: Mapping[str, Any], path: str
+) -> PleeviTopicTemplate | None:
+    value = reader.optional_text(raw, "pleevi_topic", f"{path}.pleevi_topic")
+    if value is None:
+        return None
+    try:
+        template = PleeviTopicTemplate(value)
+        template.subscription("x")  # the service subscribes to it
+    except PleeviValueError as error:
+        reader.fail(f"{path}.pleevi_topic", str(error).split(": ", 1)[1])
+        return None
+    return template
+
+
+def _pleevi_site(reader: FieldReader, raw: Mapping[str, Any], path: str) -> dict[str, Any] | None:
+    """``pleevi_site``: a Pleevi site configuration (an object, or its JSON text from the
+    add-on's options) -> the battery fields it gives, or None (absent or refused)."""
+    value = raw.get("pleevi_site")
+    if value is None or value == "":
+        return None
+    field = f"{path}.pleevi_site"
+    if isinstance(value, str):
+        if len(value) > MAX_PLEEVI_SITE_CHARS:
+            reader.fail(field, f"must be at most {MAX_PLEEVI_SITE_CHARS} characters")
+            return None
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            reader.fail(field, f"is not JSON ({error})")
+            return None
+    try:
+        described = parse_site_description(value)
+    except PleeviValueError as error:
+        reader.fail(f"{field}.{error.field}", str(error).split(": ", 1)[1])
+        return None
+    entry = described.entry
+    return {
+        "battery_capacity_kwh": described.capacity_kwh,
+        "max_charge_kw": described.charge_max_kw,
+        "max_discharge_kw": described.discharge_max_kw,
+        "round_trip_efficiency": entry.charging_efficiency * entry.discharging_efficiency,
+        "entry": entry,
+    }
 
 
 PV_KEYS = ("pv_kwp", "latitude", "longitude")

@@ -6,7 +6,13 @@ import math
 from datetime import datetime
 from typing import Any
 
-from optimizer.service.status import PlanEconomics, PlanPoint, PlanQuality, SiteStatus
+from optimizer.service.status import (
+    PlanEconomics,
+    PlanPoint,
+    PlanQuality,
+    PolicyMiss,
+    SiteStatus,
+)
 
 LAYER_NAMES = ("p2", "p1", "p0")
 
@@ -27,6 +33,19 @@ def site_status_json(status: SiteStatus) -> dict[str, Any]:
         "last_error": status.last_error,
         "plan_quality": _quality_json(status.plan_quality),
         "plan_economics": _economics_json(status.plan_economics),
+        "policy_misses": [
+            _miss_json(index, miss) for index, miss in enumerate(status.policy_misses)
+        ],
+    }
+
+
+def _miss_json(index: int, miss: PolicyMiss) -> dict[str, Any]:
+    where = f"policy_misses[{index}]: "
+    return {
+        "at": _time(miss.at, where + "at"),
+        "planned_kwh": _finite(miss.planned_kwh, where + "planned_kwh"),
+        "min_kwh": _finite(miss.min_kwh, where + "min_kwh"),
+        "max_kwh": _finite(miss.max_kwh, where + "max_kwh"),
     }
 
 

@@ -263,6 +263,13 @@
       formatNumber(economics.horizon_hours) + " h)";
   }
 
+  function policyMisses(misses) {
+    if (!misses.length) return "met (or none)";
+    return misses.map((miss) => "missed at " + miss.at + ": planned " +
+      formatNumber(miss.planned_kwh) + " kWh, wanted " + formatNumber(miss.min_kwh) + "-" +
+      formatNumber(miss.max_kwh) + " kWh").join("; ");
+  }
+
   function drawStatus(status) {
     const table = document.getElementById("status");
     table.textContent = "";
@@ -274,6 +281,7 @@
       ["last plan", age(status.last_plan_at)],
       ["plan quality", planQuality(status.plan_quality)],
       ["expected saving", planSaving(status.plan_economics)],
+      ["SoC policies", policyMisses(status.policy_misses), status.policy_misses.length ? "error" : ""],
       ["p2 (3 h)", status.layers.p2 || "none"],
       ["p1 (48 h)", status.layers.p1 || "none"],
       ["p0 (1 year)", status.layers.p0 || "none"],

@@ -7,7 +7,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from optimizer.service.status import PlanEconomics, PlanPoint, PlanQuality, SiteStatus
+from optimizer.service.status import (
+    PlanEconomics,
+    PlanPoint,
+    PlanQuality,
+    PolicyMiss,
+    SiteStatus,
+)
 
 JST = timezone(timedelta(hours=9))
 PLAN_START = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
@@ -78,4 +84,6 @@ def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
         # A plan from a hard price day: the budget ran out 0.62 % from the proven bound.
         plan_quality=PlanQuality("feasible", 0.0062, 0.81) if connected else None,
         plan_economics=PlanEconomics(48.0, 512.5, 530.0, 801.25) if connected else None,
+        # A Pleevi policy the plan cannot meet (at least 80 % of 10 kWh an hour from now).
+        policy_misses=(PolicyMiss(now + timedelta(hours=1), 6.5, 8.0, 10.0),) if connected else (),
     )

@@ -21,6 +21,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "addon": ("optimizer.service", "optimizer.web", "optimizer.simulation"),
     "web": ("optimizer.addon", "optimizer.simulation", "optimizer.settings.options"),
     "simulation": ("optimizer.addon", "optimizer.web"),
+    # A pure translation of Pleevi's format into the model's terms: settings use it.
+    "pleevi": (
+        "optimizer.settings",
+        "optimizer.service",
+        "optimizer.addon",
+        "optimizer.web",
+        "optimizer.simulation",
+    ),
 }
 # The one door between web/ and service/: the status the service publishes.
 WEB_MAY_IMPORT_FROM_SERVICE = {"optimizer.service.status"}

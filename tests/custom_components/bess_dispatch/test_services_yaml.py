@@ -15,6 +15,7 @@ import yaml
 from custom_components.bess_dispatch.services import (
     SERVICE_CLEAR_OVERRIDE,
     SERVICE_LOAD_SCHEDULE,
+    SERVICE_PLEEVI_DEVICE_ENTRY,
     SERVICE_PUBLISH_NOW,
     SERVICE_SET_CONTROL_MODE,
 )
@@ -25,6 +26,7 @@ REGISTERED = {
     SERVICE_CLEAR_OVERRIDE,
     SERVICE_LOAD_SCHEDULE,
     SERVICE_PUBLISH_NOW,
+    SERVICE_PLEEVI_DEVICE_ENTRY,
 }
 MDI = re.compile(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -66,6 +66,9 @@ async def test_status_of_a_site(client: TestClient[Any, Any]) -> None:
             "saving_vs_rule": 17.5,
             "saving_vs_no_battery": 288.75,
         },
+        "policy_misses": [
+            {"at": "2026-11-21T08:00:00+09:00", "planned_kwh": 6.5, "min_kwh": 8.0, "max_kwh": 10.0}
+        ],
     }
 
 
