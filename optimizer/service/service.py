@@ -60,6 +60,7 @@ from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
+from .realised import realised_economics
 from .site_state import (
     COUNTERS,
     SLOT,
@@ -567,6 +568,14 @@ class OptimizerService:
             return self._install(runtime, plan)
 
     def _install(self, runtime: _SiteRuntime, plan: SitePlan) -> bool:
+        before = {} if runtime.plan is None else {a.code: a for a in runtime.plan.alerts}
+        after = {alert.code: alert for alert in plan.alerts}
+        site_id = runtime.settings.site_id
+        for code, alert in after.items():
+            if code not in before:
+                _LOGGER.warning("ALERT site %s: %s: %s", site_id, code, alert.message)
+        for code in before.keys() - after.keys():
+            _LOGGER.info("site %s: %s cleared", site_id, code)
         runtime.plan = plan
         if runtime.state.last_error is not None and runtime.state.last_error.startswith(
             ("planning failed", "planning round failed", "state file damaged")
@@ -631,6 +640,14 @@ class OptimizerService:
                 last_error=state.last_error,
                 plan_quality=None if runtime.plan is None else runtime.plan.quality,
                 plan_economics=None if runtime.plan is None else runtime.plan.economics,
+                alerts=() if runtime.plan is None else runtime.plan.alerts,
+                realised=realised_economics(
+                    list(state.measured.values()),
+                    runtime.known_prices,
+                    runtime.settings,
+                    export_price=self.export_price,
+                    now=now,
+                ),
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:
@@ -685,7 +702,7 @@ class OptimizerService:
     def seed_profiles(self, site_id: str, pv_kw: FloatArray, load_kw: FloatArray) -> None:
         """Warm-start the forecasts with a known day (demo, tests, a migrated site)."""
         with self._lock:
-            self._sites[site_id].state.seed_profiles(pv_kw, load_kw)
+            self._sites[site_id].state.seed_profiles(pv_kw, load_kw, self.clock())
 
     def readings_at(self, site_id: str, at: datetime) -> bool:
         """True once the SoE and every counter of the site have a reading at or after ``at``."""

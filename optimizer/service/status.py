@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from .plan_alerts import PlanAlert
+
 
 @dataclass(frozen=True)
 class PlanPoint:
@@ -50,6 +52,29 @@ class PlanEconomics:
 
 
 @dataclass(frozen=True)
+class RealisedEconomics:
+    """What the battery saved over the last days, from measured telemetry.
+
+    ``actual_cost`` is what the site's grid exchange cost at the prices of the time; the rule
+    and no battery are simulated on the same measured PV and load. The battery's three are
+    net of the change in stored energy over the span (valued as the planner values it).
+    """
+
+    hours: float  # measured hours covered (slots with PV, load, SoE and a price)
+    actual_cost: float
+    rule_cost: float
+    no_battery_cost: float
+
+    @property
+    def saving_vs_rule(self) -> float:
+        return self.rule_cost - self.actual_cost
+
+    @property
+    def saving_vs_no_battery(self) -> float:
+        return self.no_battery_cost - self.actual_cost
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     site_id: str
     connected: bool
@@ -60,6 +85,8 @@ class SiteStatus:
     last_error: str | None
     plan_quality: PlanQuality | None = None  # None: no plan yet
     plan_economics: PlanEconomics | None = None  # None: no plan yet
+    alerts: tuple[PlanAlert, ...] = ()  # the current plan's untrusted inputs
+    realised: RealisedEconomics | None = None  # None: not enough measured slots yet
 
 
 class StatusSource(Protocol):

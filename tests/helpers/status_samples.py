@@ -7,7 +7,15 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from optimizer.service.status import PlanEconomics, PlanPoint, PlanQuality, SiteStatus
+from bess_dispatch_core.protocol.alert import Severity
+from optimizer.service.plan_alerts import PRICES_MISSING, PlanAlert
+from optimizer.service.status import (
+    PlanEconomics,
+    PlanPoint,
+    PlanQuality,
+    RealisedEconomics,
+    SiteStatus,
+)
 
 JST = timezone(timedelta(hours=9))
 PLAN_START = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
@@ -78,4 +86,15 @@ def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
         # A plan from a hard price day: the budget ran out 0.62 % from the proven bound.
         plan_quality=PlanQuality("feasible", 0.0062, 0.81) if connected else None,
         plan_economics=PlanEconomics(48.0, 512.5, 530.0, 801.25) if connected else None,
+        alerts=(
+            PlanAlert(
+                PRICES_MISSING,
+                Severity.WARNING,
+                "prices known for 40 of the 48 h horizon; "
+                "the self-consumption rule runs after that",
+            ),
+        )
+        if connected
+        else (),
+        realised=RealisedEconomics(167.5, 2100.0, 2160.5, 3300.0) if connected else None,
     )

@@ -66,6 +66,22 @@ async def test_status_of_a_site(client: TestClient[Any, Any]) -> None:
             "saving_vs_rule": 17.5,
             "saving_vs_no_battery": 288.75,
         },
+        "alerts": [
+            {
+                "code": "PRICES_MISSING",
+                "severity": "warning",
+                "message": "prices known for 40 of the 48 h horizon; "
+                "the self-consumption rule runs after that",
+            }
+        ],
+        "realised_economics": {
+            "hours": 167.5,
+            "actual_cost": 2100.0,
+            "rule_cost": 2160.5,
+            "no_battery_cost": 3300.0,
+            "saving_vs_rule": 60.5,
+            "saving_vs_no_battery": 1200.0,
+        },
     }
 
 
@@ -77,6 +93,8 @@ async def test_status_of_an_offline_site_has_nulls(client: TestClient[Any, Any])
     assert body["last_error"] == "no telemetry for 15 min"
     assert body["plan_quality"] is None
     assert body["plan_economics"] is None
+    assert body["alerts"] == []
+    assert body["realised_economics"] is None
 
 
 async def test_plan_of_a_site(client: TestClient[Any, Any]) -> None:
