@@ -12,22 +12,9 @@ severities, shown in the service's status (REST API, plan page) and logged as ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bess_dispatch_core.protocol.alert import Severity
-from bess_dispatch_core.protocol.envelope import check_id
+from .status import PlanAlert
 
 PRICES_MISSING = "PRICES_MISSING"
 TELEMETRY_GAP = "TELEMETRY_GAP"
 
-
-@dataclass(frozen=True, slots=True)
-class PlanAlert:
-    """A condition of the plan's inputs: ``code`` as the protocol spells alert codes."""
-
-    code: str
-    severity: Severity
-    message: str
-
-    def __post_init__(self) -> None:
-        check_id(self.code, "code")
+__all__ = ["PRICES_MISSING", "TELEMETRY_GAP", "PlanAlert"]

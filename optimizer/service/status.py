@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from .plan_alerts import PlanAlert
+from bess_dispatch_core.protocol.alert import Severity
+from bess_dispatch_core.protocol.envelope import check_id
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,19 @@ class PlanEconomics:
     @property
     def saving_vs_no_battery(self) -> float:
         return self.no_battery_cost - self.plan_cost
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAlert:
+    """A condition of the plan's inputs (codes in :mod:`.plan_alerts`), spelt as the
+    protocol spells alert codes."""
+
+    code: str
+    severity: Severity
+    message: str
+
+    def __post_init__(self) -> None:
+        check_id(self.code, "code")
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import math
 from datetime import datetime
 from typing import Any
 
-from optimizer.service.plan_alerts import PlanAlert
 from optimizer.service.status import (
+    PlanAlert,
     PlanEconomics,
     PlanPoint,
     PlanQuality,
