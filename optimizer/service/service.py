@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from bess_dispatch_core.gateway.backoff import ExponentialBackoff
 from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.gateway.publish_handle import PublishOutcome
@@ -60,7 +62,7 @@ from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
-from .realised import realised_economics
+from .realised import REALISED_DAYS, realised_economics
 from .site_state import (
     COUNTERS,
     SLOT,
@@ -115,6 +117,7 @@ class _SiteRuntime:
     retry_at: dict[Priority, datetime] = field(default_factory=dict)
     attempts: dict[Priority, int] = field(default_factory=dict)
     known_prices: dict[datetime, float] = field(default_factory=dict)
+    unpriced: set[datetime] = field(default_factory=set)  # past slots no source could price
     saved_at: datetime | None = None
     rejected: int = 0  # readings refused since start (reported in last_error and the log)
     round: threading.Thread | None = None  # the planning round running or last run
@@ -643,7 +646,7 @@ class OptimizerService:
                 alerts=() if runtime.plan is None else runtime.plan.alerts,
                 realised=realised_economics(
                     list(state.measured.values()),
-                    runtime.known_prices,
+                    self._past_prices(runtime, now),
                     runtime.settings,
                     export_price=self.export_price,
                     now=now,
@@ -676,6 +679,34 @@ class OptimizerService:
                         )
                     )
             return points
+
+    def _past_prices(self, runtime: _SiteRuntime, now: datetime) -> dict[datetime, float]:
+        """Prices of the measured slots of the realised window: those the plans used, else
+        (after a restart) the source's, asked once; a price it cannot vouch for is left out."""
+        since = now - timedelta(days=REALISED_DAYS)
+        # Older prices serve nothing any more (the page shows 2 days, the saving 7): drop them
+        # so a service that runs for years keeps a bounded memory.
+        for start in [start for start in runtime.known_prices if start < since]:
+            del runtime.known_prices[start]
+        runtime.unpriced = {start for start in runtime.unpriced if start >= since}
+        missing = [
+            start
+            for start in runtime.state.measured
+            if start >= since
+            and start not in runtime.known_prices
+            and start not in runtime.unpriced
+        ]
+        if missing:
+            try:
+                prices, trusted = self.prices.quote(missing)
+            except PriceError:
+                prices, trusted = np.zeros(len(missing)), np.zeros(len(missing), dtype=np.bool_)
+            for start, price, known in zip(missing, prices, trusted, strict=True):
+                if known and math.isfinite(price):
+                    runtime.known_prices[start] = float(price)
+                else:
+                    runtime.unpriced.add(start)
+        return runtime.known_prices
 
     def _past_point(self, runtime: _SiteRuntime, past: PastSlot) -> PlanPoint | None:
         """A measured slot for the chart; None when its SoE or price is unknown (the web

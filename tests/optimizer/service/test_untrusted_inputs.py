@@ -16,6 +16,7 @@ from bess_dispatch_core.protocol import ControlMode, Priority
 from optimizer.service.day_run import DayRun, demo_config, sample_site
 from optimizer.service.plan_alerts import PRICES_MISSING, TELEMETRY_GAP
 from optimizer.service.sample_profiles import DayProfiles, sample_days
+from optimizer.service.service import OptimizerService
 from optimizer.service.site_state import SLOT, PastSlot, SiteState, save_state
 from tests.plugins.mosquitto_broker import Broker
 
@@ -163,3 +164,21 @@ def test_gap_of_days_in_telemetry_runs_the_rule_with_an_alert(
     for hours in (0.5, 3.5, 18, 47.5):
         mode, _priority = _mode_at(gap_of_days, start + timedelta(hours=hours))
         assert mode is ControlMode.SELF_CONSUMPTION
+
+
+def test_realised_saving_survives_a_restart_from_the_price_file(
+    stopped_feed: DayRun, profiles: DayProfiles, tmp_path: Path
+) -> None:
+    """After a restart the plans' prices are gone; the saving asks the price source."""
+    start = profiles.day(1).start
+    site_id = stopped_feed.site.settings.site_id
+    profiles.write_price_csv(tmp_path / "prices.csv")
+    stopped_feed.run(start, start + timedelta(hours=3))
+    before = stopped_feed.service.status(site_id).realised
+    assert before is not None
+    stopped_feed.service.stop()
+    restarted = OptimizerService(stopped_feed.service.config, clock=stopped_feed.clock)
+    after = restarted.status(site_id).realised
+    assert after is not None
+    assert after.hours == before.hours
+    assert after.actual_cost == pytest.approx(before.actual_cost)
