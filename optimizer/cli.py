@@ -149,8 +149,8 @@ def parser() -> argparse.ArgumentParser:
         help="of the forecast import prices, valuing the energy left (0: the cheapest)",
     )
     fleet.set_defaults(handler=_fleet)
-    from .demo import add_parser as add_demo
-    from .service.serve import add_parser as add_serve
+    from .serve import add_parser as add_serve
+    from .simulation.demo import add_parser as add_demo
 
     add_serve(commands)
     add_demo(commands)

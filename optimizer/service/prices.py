@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.addon.options import SpotFormat, TariffKind, TariffSettings, TouPeriod
-from optimizer.addon.service_config import HomeAssistantApi
+from optimizer.settings.service_config import HomeAssistantApi
+from optimizer.settings.tariff import SpotFormat, TariffKind, TariffSettings, TouPeriod
 from optimizer.site import FloatArray
 
 SLOT = timedelta(minutes=30)

@@ -1,7 +1,7 @@
 """The realised saving of the last days, from the slots the service measured and stored.
 
 Each measured slot holds the site's average PV, load and battery power and the SoE at its
-end (:class:`~optimizer.service.site_state.PastSlot`). From the first used slot's end on:
+end (:class:`~optimizer.service.site_memory.PastSlot`). From the first used slot's end on:
 
 - actual: the grid exchange the site had, ``load - pv + battery``, at the prices of the time;
 - rule: the self-consumption rule simulated on the same PV and load from the same SoE;
@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from optimizer.addon.options import SiteSettings
 from optimizer.baselines import no_battery, self_consumption_rule
+from optimizer.settings.site import SiteSettings
 
 from .planner import build_site
-from .site_state import SLOT, PastSlot
+from .site_memory import SLOT, PastSlot
 from .status import RealisedEconomics
 
 REALISED_DAYS = 7

@@ -8,11 +8,11 @@ import numpy as np
 
 from bess_dispatch_core.protocol import ControlMode
 from optimizer.result import PlanStatus
-from optimizer.service.day_run import sample_site
 from optimizer.service.plan_alerts import PRICES_MISSING, TELEMETRY_GAP
 from optimizer.service.planner import PLAN_SLOTS, make_plan
 from optimizer.service.prices import PriceTable
-from optimizer.service.site_state import SLOT, PastSlot, SiteState
+from optimizer.service.site_memory import SLOT, PastSlot, SiteMemory
+from optimizer.simulation.day_run import sample_site
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
 
@@ -23,9 +23,9 @@ def spread_prices(slots: int, first: datetime = T0) -> PriceTable:
     return PriceTable({first + i * SLOT: float(p) for i, p in enumerate(prices)}, "spread")
 
 
-def measured_state(days_back: range) -> SiteState:
+def measured_state(days_back: range) -> SiteMemory:
     """A site that measured 0.5 kW of load and no PV on the given days before T0."""
-    state = SiteState("demo-site", "Asia/Tokyo")
+    state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(2.0, T0)
     local_midnight = T0.replace(hour=15) - timedelta(days=1)  # 00:00 Tokyo on T0's day
     for back in days_back:
@@ -70,7 +70,7 @@ def test_a_gap_of_days_plans_the_rule_everywhere() -> None:
 
 
 def test_a_new_site_does_not_plan_on_its_zero_starting_profiles() -> None:
-    state = SiteState("demo-site", "Asia/Tokyo")
+    state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(2.0, T0)
     site_plan = make_plan(sample_site(), state, spread_prices(96), 8.0, T0)
     assert [alert.code for alert in site_plan.alerts] == [TELEMETRY_GAP]

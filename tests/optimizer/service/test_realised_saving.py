@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from optimizer.baselines import no_battery, self_consumption_rule
-from optimizer.service.day_run import sample_site
 from optimizer.service.planner import build_site
 from optimizer.service.realised import realised_economics
-from optimizer.service.site_state import SLOT, PastSlot
+from optimizer.service.site_memory import SLOT, PastSlot
+from optimizer.simulation.day_run import sample_site
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 

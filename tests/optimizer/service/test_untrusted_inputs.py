@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bess_dispatch_core.protocol import ControlMode, Priority
-from optimizer.service.day_run import DayRun, demo_config, sample_site
 from optimizer.service.plan_alerts import PRICES_MISSING, TELEMETRY_GAP
-from optimizer.service.sample_profiles import DayProfiles, sample_days
 from optimizer.service.service import OptimizerService
-from optimizer.service.site_state import SLOT, PastSlot, SiteState, save_state
+from optimizer.service.site_memory import SLOT, PastSlot, SiteMemory, save_state
+from optimizer.simulation.day_run import DayRun, demo_config, sample_site
+from optimizer.simulation.sample_profiles import DayProfiles, sample_days
 from tests.plugins.mosquitto_broker import Broker
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -128,7 +128,7 @@ def gap_of_days(
 ) -> Iterator[DayRun]:
     """The site measured for a week, then nothing for eight days until day 1."""
     day = profiles.day(0)
-    state = SiteState("demo-site", "Asia/Tokyo")
+    state = SiteMemory("demo-site", "Asia/Tokyo")
     moment = profiles.day(1).start - timedelta(days=15)
     while moment < profiles.day(1).start - timedelta(days=8):
         index = int((moment - moment.astimezone(TOKYO).replace(hour=0, minute=0)) / SLOT)
