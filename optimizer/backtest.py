@@ -52,6 +52,7 @@ from .baselines import self_consumption_rule, simulate
 from .data import SiteSeries
 from .forecast.load import SmoothedProfile
 from .forecast.load_median import RecentMedianProfile
+from .forecast.load_weighted import WeightedHistoryProfile
 from .forecast.price import forecast_prices, published_until
 from .forecast.pv import RatioForecast, clear_sky_pv_kw
 from .forecast.pv_nowcast import NowcastForecast
@@ -195,6 +196,8 @@ def run_scenario(
     load_alpha: float = 0.15,
     pv_fade_slots: float = 6.0,
     load_median_days: int = 14,
+    load_weighted: bool = False,
+    terminal_quantile: float = 0.25,
     out: TextIO = sys.stderr,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScenarioResult:
@@ -240,6 +243,10 @@ def run_scenario(
     load_profile = SmoothedProfile(float(np.mean(load_actual[:first])), alpha=load_alpha)
     weekend = np.asarray(series.slot_starts.dayofweek >= 5)
     load_median = RecentMedianProfile(load_actual, weekend, days=max(load_median_days, 1))
+    day_starts = series.slot_starts[::48]
+    load_history = WeightedHistoryProfile(
+        load_actual, np.asarray(day_starts.dayofweek, dtype=np.int64)
+    )
     slot_of_day = np.arange(series.spot.shape[0]) % 48
     for i in range(first - 14 * 48, first):
         load_profile.observe(bool(weekend[i]), int(slot_of_day[i]), float(load_actual[i]))
@@ -252,7 +259,9 @@ def run_scenario(
         horizon = slice(i, i + HORIZON_SLOTS)
         spot_fc = forecast_prices(series.spot, i, HORIZON_SLOTS)
         pv_fc = pv_forecast.forecast(i, HORIZON_SLOTS)
-        if load_median_days > 0:
+        if load_weighted:
+            load_fc = load_history.forecast(i, HORIZON_SLOTS)
+        elif load_median_days > 0:
             load_fc = load_median.forecast(i, HORIZON_SLOTS)
         else:
             load_fc = load_profile.forecast(weekend[horizon], slot_of_day[horizon])
@@ -273,7 +282,7 @@ def run_scenario(
             errors["pv"][1] += HORIZON_SLOTS
             errors["load"][1] += HORIZON_SLOTS
         terminal = battery.discharge_efficiency * float(
-            np.quantile(scenario.import_price(spot_fc), 0.25)
+            np.quantile(scenario.import_price(spot_fc), terminal_quantile)
         )
         site = _site(
             scenario,

@@ -40,6 +40,8 @@ class Job:
     days: int = YEAR_DAYS
     mapping: str = DEPLOYED_MAPPING
     kwp: float = 4.0
+    load_weighted: bool = False  # Predbat-style weighted history instead of the median
+    terminal_quantile: float = 0.25  # of the forecast import prices, valuing what is left
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +61,19 @@ def fleet_jobs(
     *,
     days: int = YEAR_DAYS,
     mapping: str = DEPLOYED_MAPPING,
+    load_weighted: bool = False,
+    terminal_quantile: float = 0.25,
 ) -> list[Job]:
     return [
-        Job(home, year, scenario, days, mapping)
+        Job(
+            home,
+            year,
+            scenario,
+            days,
+            mapping,
+            load_weighted=load_weighted,
+            terminal_quantile=terminal_quantile,
+        )
         for year in fiscal_years
         for scenario in scenarios
         for home in homes
@@ -92,7 +104,15 @@ def run_job(index: int, job: Job, data_dir: Path) -> JobResult:
         for progress_queue in _worker_queue:
             progress_queue.put((index, done, total))
 
-    result = run_scenario(matching[0], series, job.days, mapping=job.mapping, progress=progress)
+    result = run_scenario(
+        matching[0],
+        series,
+        job.days,
+        mapping=job.mapping,
+        load_weighted=job.load_weighted,
+        terminal_quantile=job.terminal_quantile,
+        progress=progress,
+    )
     return JobResult(job, result)
 
 

@@ -37,6 +37,8 @@ def _backtest(args: argparse.Namespace) -> int:
             load_alpha=args.load_alpha,
             pv_fade_slots=args.pv_fade,
             load_median_days=args.load_median_days,
+            load_weighted=args.load_weighted,
+            terminal_quantile=args.terminal_quantile,
         )
         for scenario in scenarios
     ]
@@ -72,6 +74,8 @@ def _fleet(args: argparse.Namespace) -> int:
         [part for part in args.exports.split(",") if part],
         days=args.days,
         mapping=args.mapping,
+        load_weighted=args.load_weighted,
+        terminal_quantile=args.terminal_quantile,
     )
     print(f"as they finish:\n{FLEET_HEADER}", flush=True)
     results = run_fleet(
@@ -116,6 +120,12 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--load-median-days", type=int, default=14, help="same-slot median load (0: smoothing)"
     )
+    backtest.add_argument(
+        "--load-weighted", action="store_true", help="Predbat-style weighted load history"
+    )
+    backtest.add_argument(
+        "--terminal-quantile", type=float, default=0.25, help="of forecast import prices"
+    )
     backtest.add_argument("--plot", type=Path, default=Path("artifacts/backtest_week.png"))
     backtest.add_argument("--plot-day", type=int, default=120, help="first day of the week")
     backtest.set_defaults(handler=_backtest)
@@ -129,6 +139,15 @@ def parser() -> argparse.ArgumentParser:
     fleet.add_argument("--days", type=int, default=365)
     fleet.add_argument("--processes", type=int, default=2, help="worker processes (niced)")
     fleet.add_argument("--mapping", default=DEPLOYED_MAPPING, choices=sorted(MAPPINGS))
+    fleet.add_argument(
+        "--load-weighted", action="store_true", help="Predbat-style weighted load history"
+    )
+    fleet.add_argument(
+        "--terminal-quantile",
+        type=float,
+        default=0.25,
+        help="of the forecast import prices, valuing the energy left (0: the cheapest)",
+    )
     fleet.set_defaults(handler=_fleet)
     from .serve import add_parser as add_serve
     from .simulation.demo import add_parser as add_demo

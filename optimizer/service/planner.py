@@ -6,6 +6,11 @@ anything, and the rule is what the battery does safely on its own.
 
 Every solve has a wall-time budget: the plan is made with the budget of the layers it is
 made for, and ``optimize`` answers within it (its best point, with the gap in the plan).
+
+Inputs that cannot be trusted are never planned on: slots past the prices the feed covers,
+and the whole horizon while the measured history is too thin to forecast from (a gap of
+days, a new site), run the self-consumption rule instead, and the plan carries an alert
+(:mod:`.plan_alerts`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,10 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from bess_dispatch_core.protocol import Command, Priority
+from bess_dispatch_core.protocol.alert import Severity
 from bess_dispatch_core.units import soe_from_percent
 from optimizer.baselines import no_battery, self_consumption_rule, simulate
 from optimizer.layers import LAYER_HORIZON, layer_command
-from optimizer.model import optimize
-from optimizer.modes import plan_actions
 from optimizer.physics import SELF_CONSUMPTION, Action
 from optimizer.pleevi.policy_targets import MissedTarget, missed_targets, policy_targets
 from optimizer.result import Plan
@@ -38,7 +42,9 @@ from optimizer.site import (
     Tariff,
     Topology,
 )
+from optimizer.trusted_plan import plan_then_rule, trusted_slots
 
+from .plan_alerts import PRICES_MISSING, TELEMETRY_GAP, PlanAlert
 from .prices import PriceSource
 from .site_memory import SLOT, SiteMemory, slot_floor
 from .status import PlanEconomics, PlanQuality
@@ -46,6 +52,7 @@ from .status import PlanEconomics, PlanQuality
 _LOGGER = logging.getLogger(__name__)
 
 PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
+SLOT_HOURS = SLOT.total_seconds() / 3600
 LAYER_NAMES = {Priority.INTRADAY: "p2", Priority.DAY_AHEAD: "p1", Priority.FALLBACK: "p0"}
 # Solve-time budget per layer, wall seconds on a shared 2-core machine. p2 re-plans every slot
 # and on SoE drift, p1 every 6 h; both stay well under a second so one site's hard price day
@@ -73,6 +80,7 @@ class SitePlan:
     actions: tuple[Action, ...]
     economics: PlanEconomics | None = None  # None: not computed (a plan made by hand)
     missed_targets: tuple[MissedTarget, ...] = ()  # scheduled SoC policies the plan misses
+    alerts: tuple[PlanAlert, ...] = ()  # inputs not trusted: where the rule runs instead
 
     @property
     def quality(self) -> PlanQuality:
@@ -125,8 +133,10 @@ def build_site(
     pv_kw: FloatArray,
     load_kw: FloatArray,
     soe_windows: Sequence[SoeWindow] = (),
+    trusted_prices: FloatArray | None = None,
 ) -> Site:
-    """The dispatch problem; InputError names a bad field."""
+    """The dispatch problem; InputError names a bad field. The stored energy is valued from
+    ``trusted_prices`` (default: all of ``prices``)."""
     topology = TOPOLOGY[settings.use_case]
     if topology is Topology.STAND_ALONE:
         pv_kw, load_kw = np.zeros_like(prices), np.zeros_like(prices)
@@ -134,7 +144,8 @@ def build_site(
         load_kw = np.zeros_like(prices)
     inverter = max(settings.max_charge_kw, settings.max_discharge_kw)
     # Stored energy is worth what it saves later, after losses: less than a typical price.
-    terminal = float(np.median(prices)) * settings.round_trip_efficiency
+    valued_on = prices if trusted_prices is None or trusted_prices.size == 0 else trusted_prices
+    terminal = float(np.median(valued_on)) * settings.round_trip_efficiency
     return Site.build(
         topology=topology,
         battery=battery_of(settings, soe_kwh, max(terminal, 0.0)),
@@ -171,7 +182,7 @@ def make_plan(
         raise InputError("battery.soe_initial_kwh", "no SoE telemetry from the site yet")
     first = slot_floor(now)
     starts = [first + index * SLOT for index in range(PLAN_SLOTS)]
-    price = prices.prices(starts)
+    price, trusted = prices.quote(starts)
     pv, load = state.forecast(starts)
     # Scheduled SoC policies (a Pleevi-described site): soft SoE targets in the horizon.
     targets = policy_targets(
@@ -182,6 +193,28 @@ def make_plan(
         capacity_kwh=settings.battery_capacity_kwh,
         timezone=state.zone,
     )
+    alerts: list[PlanAlert] = []
+    head = trusted_slots(trusted)
+    if head < len(starts):
+        alerts.append(
+            PlanAlert(
+                PRICES_MISSING,
+                Severity.WARNING,
+                f"prices known for {head * SLOT_HOURS:g} of the {len(starts) * SLOT_HOURS:g} h "
+                "horizon; the self-consumption rule runs after that",
+            )
+        )
+    if TOPOLOGY[settings.use_case] is not Topology.STAND_ALONE:
+        problem = state.history_problem(first)
+        if problem is not None:
+            head = 0
+            alerts.append(
+                PlanAlert(
+                    TELEMETRY_GAP,
+                    Severity.WARNING,
+                    f"{problem}; the self-consumption rule runs until then",
+                )
+            )
     site = build_site(
         settings,
         state.soe_kwh,
@@ -190,12 +223,12 @@ def make_plan(
         pv_kw=pv,
         load_kw=load,
         soe_windows=[target.window for target in targets],
+        trusted_prices=price[:head],
     )
-    plan = optimize(site, budget_s=plan_budget_s(layers))
+    plan, actions = plan_then_rule(site, head, budget_s=plan_budget_s(layers))
     missed = tuple(missed_targets(plan, targets))
     for miss in missed:
         _LOGGER.warning("site %s: the plan misses %s", settings.site_id, miss.describe)
-    actions = tuple(plan_actions(site, plan))
     return SitePlan(
         made_at=now,
         slot_starts=tuple(starts),
@@ -207,6 +240,7 @@ def make_plan(
         actions=actions,
         economics=expected_economics(site, actions),
         missed_targets=missed,
+        alerts=tuple(alerts),
     )
 
 

@@ -4,10 +4,17 @@ Every source answers ``prices(slot_starts)`` (one price per 30-minute slot) and 
 which changes when new prices arrive so the service re-plans. Slots past the last known
 price take the price of the same slot on the latest day that has one (a persistence guess,
 re-planned as soon as the day-ahead prices are published).
+
+``quote(slot_starts)`` also says which of those prices can be trusted: a published price, or
+the same slot at most :data:`MAX_REPEAT_DAYS` days earlier (what the service always guessed
+while tomorrow's prices are not out: JEPX publishes day D+1 at about 10:00 on day D, so a
+working feed always covers the 48-hour horizon this way). A feed that stops leaves the
+later slots untrusted, and the planner runs the self-consumption rule there.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -21,6 +28,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.settings.service_config import HomeAssistantApi
 from optimizer.settings.tariff import SpotFormat, TariffKind, TariffSettings, TouPeriod
@@ -32,14 +40,22 @@ _JEPX_PRICE_COLUMNS = ("エリアプライス東京", "システムプライス"
 # No real tariff comes near this (JEPX's record is ~250 JPY/kWh); a price of 1e300 is a
 # broken source, and the solver would plan on it as if it were real.
 MAX_ABS_PRICE_PER_KWH = 1e4
+MAX_REPEAT_DAYS = 2
 
 
 class PriceError(ValueError):
     """Prices cannot be read; the message names the source and the field."""
 
 
+BoolArray = npt.NDArray[np.bool_]
+
+
 class PriceSource(Protocol):
     def prices(self, slot_starts: Sequence[datetime]) -> FloatArray: ...
+
+    def quote(self, slot_starts: Sequence[datetime]) -> tuple[FloatArray, BoolArray]:
+        """The prices, and per slot whether it is published or a short repeat (trusted)."""
+        ...
 
     def version(self) -> str: ...
 
@@ -49,26 +65,43 @@ def _utc(moment: datetime) -> datetime:
 
 
 class PriceTable:
-    """Known prices by slot start (UTC); unknown slots repeat the latest known day."""
+    """Known prices by slot start (UTC); unknown slots repeat the latest known day.
+
+    Every slot gets a price (the plan page and the economics show one); whether the planner
+    may use it is ``quote``'s second answer.
+    """
 
     def __init__(self, prices: dict[datetime, float], name: str) -> None:
         if not prices:
             raise PriceError(f"{name}: no prices")
         self._prices = {_utc(start): price for start, price in prices.items()}
         self.name = name
-        self._last = max(self._prices)
+        self._starts = sorted(self._prices)
+        self._last = self._starts[-1]
 
     def prices(self, slot_starts: Sequence[datetime]) -> FloatArray:
+        return self.quote(slot_starts)[0]
+
+    def quote(self, slot_starts: Sequence[datetime]) -> tuple[FloatArray, BoolArray]:
         result = np.empty(len(slot_starts))
+        trusted = np.empty(len(slot_starts), dtype=np.bool_)
         for index, start in enumerate(slot_starts):
             moment = _utc(start)
-            while moment not in self._prices and moment > self._last:
-                moment -= timedelta(days=1)
+            # Whole days back to the latest day with prices (one step, not a day-by-day walk:
+            # a feed that stopped years ago must not cost a loop per day).
+            repeats = max(math.ceil((moment - self._last) / timedelta(days=1)), 0)
+            moment -= repeats * timedelta(days=1)
             price = self._prices.get(moment)
             if price is None:
-                raise PriceError(f"{self.name}: no price for the slot starting {start.isoformat()}")
+                # A hole in the table, or a partial day repeated: the nearest earlier price
+                # (the earliest if none) stands in, untrusted, for the page and the economics.
+                at = bisect.bisect_right(self._starts, moment)
+                result[index] = self._prices[self._starts[max(at - 1, 0)]]
+                trusted[index] = False
+                continue
             result[index] = price
-        return result
+            trusted[index] = repeats <= MAX_REPEAT_DAYS
+        return result, trusted
 
     def version(self) -> str:
         return f"{self.name}@{self._last.isoformat()}#{len(self._prices)}"
@@ -185,6 +218,9 @@ class SpotFilePrices:
     def prices(self, slot_starts: Sequence[datetime]) -> FloatArray:
         return self.table().prices(slot_starts)
 
+    def quote(self, slot_starts: Sequence[datetime]) -> tuple[FloatArray, BoolArray]:
+        return self.table().quote(slot_starts)
+
     def version(self) -> str:
         return self.table().version()
 
@@ -213,6 +249,10 @@ class TouPrices:
     def prices(self, slot_starts: Sequence[datetime]) -> FloatArray:
         return np.array([self.price_at(start) for start in slot_starts], dtype=np.float64)
 
+    def quote(self, slot_starts: Sequence[datetime]) -> tuple[FloatArray, BoolArray]:
+        """A static table is known for every slot."""
+        return self.prices(slot_starts), np.ones(len(slot_starts), dtype=np.bool_)
+
     def version(self) -> str:
         return "tou"
 
@@ -222,8 +262,10 @@ class EntityPrices:
 
     The state is the current price. When the entity also lists future prices in an
     attribute (``prices``, ``forecast``, ``raw_today`` + ``raw_tomorrow``: items with a
-    ``start`` and a ``price`` or ``value``) those are used; otherwise the current price holds
-    for the whole horizon.
+    ``start`` and a ``price`` or ``value``) those are used, and a slot past the list takes the
+    same slot up to :data:`MAX_REPEAT_DAYS` days earlier; a slot further out takes the current
+    price and is untrusted. An entity that lists nothing is a flat price: the current price
+    holds, trusted, for the whole horizon.
     """
 
     def __init__(
@@ -265,9 +307,23 @@ class EntityPrices:
         return self._last
 
     def prices(self, slot_starts: Sequence[datetime]) -> FloatArray:
+        return self.quote(slot_starts)[0]
+
+    def quote(self, slot_starts: Sequence[datetime]) -> tuple[FloatArray, BoolArray]:
         current, future, _version = self.fetch()
+        result = np.full(len(slot_starts), current)
+        if not future:
+            return result, np.ones(len(slot_starts), dtype=np.bool_)
         table = {_utc(start): price for start, price in future.items()}
-        return np.array([table.get(_utc(s), current) for s in slot_starts], dtype=np.float64)
+        trusted = np.zeros(len(slot_starts), dtype=np.bool_)
+        trusted[:1] = True  # the state is the current slot's price
+        for index, start in enumerate(slot_starts):
+            for back in range(MAX_REPEAT_DAYS + 1):
+                price = table.get(_utc(start) - back * timedelta(days=1))
+                if price is not None:
+                    result[index], trusted[index] = price, True
+                    break
+        return result, trusted
 
     def version(self) -> str:
         return (self._last or self.fetch())[2]

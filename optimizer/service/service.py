@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from bess_dispatch_core.link.backoff import ExponentialBackoff
 from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.link.publish_handle import PublishOutcome
@@ -64,6 +66,7 @@ from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
+from .realised import REALISED_DAYS, realised_economics
 from .site_memory import (
     COUNTERS,
     SLOT,
@@ -130,6 +133,7 @@ class _SiteRuntime:
     retry_at: dict[Priority, datetime] = field(default_factory=dict)
     attempts: dict[Priority, int] = field(default_factory=dict)
     known_prices: dict[datetime, float] = field(default_factory=dict)
+    unpriced: set[datetime] = field(default_factory=set)  # past slots no source could price
     saved_at: datetime | None = None
     rejected: int = 0  # readings refused since start (reported in last_error and the log)
     round: threading.Thread | None = None  # the planning round running or last run
@@ -672,6 +676,14 @@ class OptimizerService:
             return self._install(runtime, plan)
 
     def _install(self, runtime: _SiteRuntime, plan: SitePlan) -> bool:
+        before = {} if runtime.plan is None else {a.code: a for a in runtime.plan.alerts}
+        after = {alert.code: alert for alert in plan.alerts}
+        site_id = runtime.settings.site_id
+        for code, alert in after.items():
+            if code not in before:
+                _LOGGER.warning("ALERT site %s: %s: %s", site_id, code, alert.message)
+        for code in before.keys() - after.keys():
+            _LOGGER.info("site %s: %s cleared", site_id, code)
         runtime.plan = plan
         if runtime.state.last_error is not None and runtime.state.last_error.startswith(
             CLEARED_BY_A_GOOD_ROUND
@@ -742,6 +754,14 @@ class OptimizerService:
                     PolicyMiss(miss.at, miss.planned_kwh, miss.min_kwh, miss.max_kwh)
                     for miss in runtime.plan.missed_targets
                 ),
+                alerts=() if runtime.plan is None else runtime.plan.alerts,
+                realised=realised_economics(
+                    list(state.measured.values()),
+                    self._past_prices(runtime, now),
+                    runtime.settings,
+                    export_price=self.export_price,
+                    now=now,
+                ),
             )
 
     def plan(self, site_id: str) -> list[PlanPoint]:
@@ -771,6 +791,34 @@ class OptimizerService:
                     )
             return points
 
+    def _past_prices(self, runtime: _SiteRuntime, now: datetime) -> dict[datetime, float]:
+        """Prices of the measured slots of the realised window: those the plans used, else
+        (after a restart) the source's, asked once; a price it cannot vouch for is left out."""
+        since = now - timedelta(days=REALISED_DAYS)
+        # Older prices serve nothing any more (the page shows 2 days, the saving 7): drop them
+        # so a service that runs for years keeps a bounded memory.
+        for start in [start for start in runtime.known_prices if start < since]:
+            del runtime.known_prices[start]
+        runtime.unpriced = {start for start in runtime.unpriced if start >= since}
+        missing = [
+            start
+            for start in runtime.state.measured
+            if start >= since
+            and start not in runtime.known_prices
+            and start not in runtime.unpriced
+        ]
+        if missing:
+            try:
+                prices, trusted = self.prices.quote(missing)
+            except PriceError:
+                prices, trusted = np.zeros(len(missing)), np.zeros(len(missing), dtype=np.bool_)
+            for start, price, known in zip(missing, prices, trusted, strict=True):
+                if known and math.isfinite(price):
+                    runtime.known_prices[start] = float(price)
+                else:
+                    runtime.unpriced.add(start)
+        return runtime.known_prices
+
     def _past_point(self, runtime: _SiteRuntime, past: PastSlot) -> PlanPoint | None:
         """A measured slot for the chart; None when its SoE or price is unknown (the web
         part gets finite numbers only). A slot whose load could not be derived shows 0."""
@@ -796,7 +844,7 @@ class OptimizerService:
     def seed_profiles(self, site_id: str, pv_kw: FloatArray, load_kw: FloatArray) -> None:
         """Warm-start the forecasts with a known day (demo, tests, a migrated site)."""
         with self._lock:
-            self._sites[site_id].state.seed_profiles(pv_kw, load_kw)
+            self._sites[site_id].state.seed_profiles(pv_kw, load_kw, self.clock())
 
     def readings_at(self, site_id: str, at: datetime) -> bool:
         """True once the SoE and every counter of the site have a reading at or after ``at``."""

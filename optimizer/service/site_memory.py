@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimizer.forecast.history_trust import TRUST_DAYS, history_problem
 from optimizer.forecast.load import SmoothedProfile
 from optimizer.settings.site import PvSystem
 
@@ -117,6 +118,9 @@ class SiteMemory:
         self.layers: dict[str, str | None] = {"p2": None, "p1": None, "p0": None}
         self.layers_sent_at: dict[str, datetime | None] = {"p2": None, "p1": None, "p0": None}
         self.last_error: str | None = None
+        # When a known day was given as history (demo, tests, a migrated site); it stands in
+        # for measured days for TRUST_DAYS. Not saved: whoever seeds does so at each start.
+        self.seeded_at: datetime | None = None
 
     # --- telemetry -----------------------------------------------------------------------
     def observe_soe(self, soe_kwh: float, at: datetime) -> str | None:
@@ -232,11 +236,23 @@ class SiteMemory:
         """The last HISTORY_SLOTS measured slots, oldest first."""
         return list(self.measured.values())[-HISTORY_SLOTS:]
 
-    def seed_profiles(self, pv_kw: np.ndarray[Any, Any], load_kw: np.ndarray[Any, Any]) -> None:
+    def seed_profiles(
+        self, pv_kw: np.ndarray[Any, Any], load_kw: np.ndarray[Any, Any], at: datetime
+    ) -> None:
         """Start the forecasts from a known day (48 slots from local midnight) instead of
-        the flat default, as if the service had watched the site the day before."""
+        the flat default, as if the service had watched the site the day before ``at``."""
         self.pv_profile.profile[:, :] = pv_kw[None, :SLOTS_PER_DAY]
         self.load_profile.profile[:, :] = load_kw[None, :SLOTS_PER_DAY]
+        self.seeded_at = at
+
+    def history_problem(self, before: datetime) -> str | None:
+        """Why the measured history cannot be forecast from at ``before``; None if it can
+        (:mod:`optimizer.forecast.history_trust`)."""
+        if self.seeded_at is not None and timedelta(0) <= before - self.seeded_at <= timedelta(
+            days=TRUST_DAYS
+        ):
+            return None
+        return history_problem(self.measured, before, self.zone, need_load=self.has_load)
 
     def forecast(self, slot_starts: list[datetime]) -> tuple[np.ndarray[Any, Any], ...]:
         """PV and load forecasts (kW) for the given consecutive slots.

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bess_dispatch_core.protocol.alert import Severity
+from bess_dispatch_core.protocol.envelope import check_id
+
 
 @dataclass(frozen=True)
 class PlanPoint:
@@ -49,6 +52,42 @@ class PlanEconomics:
         return self.no_battery_cost - self.plan_cost
 
 
+@dataclass(frozen=True, slots=True)
+class PlanAlert:
+    """A condition of the plan's inputs (codes in :mod:`.plan_alerts`), spelt as the
+    protocol spells alert codes."""
+
+    code: str
+    severity: Severity
+    message: str
+
+    def __post_init__(self) -> None:
+        check_id(self.code, "code")
+
+
+@dataclass(frozen=True)
+class RealisedEconomics:
+    """What the battery saved over the last days, from measured telemetry.
+
+    ``actual_cost`` is what the site's grid exchange cost at the prices of the time; the rule
+    and no battery are simulated on the same measured PV and load. The battery's three are
+    net of the change in stored energy over the span (valued as the planner values it).
+    """
+
+    hours: float  # measured hours covered (slots with PV, load, SoE and a price)
+    actual_cost: float
+    rule_cost: float
+    no_battery_cost: float
+
+    @property
+    def saving_vs_rule(self) -> float:
+        return self.rule_cost - self.actual_cost
+
+    @property
+    def saving_vs_no_battery(self) -> float:
+        return self.no_battery_cost - self.actual_cost
+
+
 @dataclass(frozen=True)
 class PolicyMiss:
     """A scheduled SoC policy the current plan cannot meet: when, what it plans, what the
@@ -72,6 +111,8 @@ class SiteStatus:
     plan_quality: PlanQuality | None = None  # None: no plan yet
     plan_economics: PlanEconomics | None = None  # None: no plan yet
     policy_misses: tuple[PolicyMiss, ...] = ()  # scheduled SoC policies the plan misses
+    alerts: tuple[PlanAlert, ...] = ()  # the current plan's untrusted inputs
+    realised: RealisedEconomics | None = None  # None: not enough measured slots yet
 
 
 class StatusSource(Protocol):

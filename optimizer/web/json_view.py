@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from optimizer.service.status import (
+    PlanAlert,
     PlanEconomics,
     PlanPoint,
     PlanQuality,
     PolicyMiss,
+    RealisedEconomics,
     SiteStatus,
 )
 
@@ -33,6 +35,8 @@ def site_status_json(status: SiteStatus) -> dict[str, Any]:
         "last_error": status.last_error,
         "plan_quality": _quality_json(status.plan_quality),
         "plan_economics": _economics_json(status.plan_economics),
+        "alerts": [_alert_json(alert) for alert in status.alerts],
+        "realised_economics": _realised_json(status.realised),
         "policy_misses": [
             _miss_json(index, miss) for index, miss in enumerate(status.policy_misses)
         ],
@@ -47,6 +51,27 @@ def _miss_json(index: int, miss: PolicyMiss) -> dict[str, Any]:
         "min_kwh": _finite(miss.min_kwh, where + "min_kwh"),
         "max_kwh": _finite(miss.max_kwh, where + "max_kwh"),
     }
+
+
+def _realised_json(realised: RealisedEconomics | None) -> dict[str, Any] | None:
+    if realised is None:
+        return None
+    field = "realised_economics: "
+    return {
+        name: _finite(getattr(realised, name), field + name)
+        for name in (
+            "hours",
+            "actual_cost",
+            "rule_cost",
+            "no_battery_cost",
+            "saving_vs_rule",
+            "saving_vs_no_battery",
+        )
+    }
+
+
+def _alert_json(alert: PlanAlert) -> dict[str, Any]:
+    return {"code": alert.code, "severity": alert.severity.value, "message": alert.message}
 
 
 def _economics_json(economics: PlanEconomics | None) -> dict[str, Any] | None:

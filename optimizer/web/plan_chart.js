@@ -270,6 +270,21 @@
       formatNumber(miss.max_kwh) + " kWh").join("; ");
   }
 
+  // Measured: what the site's grid exchange cost against the rule and no battery on the
+  // same measured PV and load.
+  function realisedSaving(realised) {
+    if (!realised) return "not enough measured slots yet";
+    return formatNumber(realised.saving_vs_rule) + " vs the rule, " +
+      formatNumber(realised.saving_vs_no_battery) + " vs no battery (last " +
+      formatNumber(realised.hours) + " measured h of 7 days)";
+  }
+
+  // Inputs the plan could not trust: the battery runs its own rule there.
+  function planAlerts(alerts) {
+    if (!alerts.length) return "none";
+    return alerts.map(function (alert) { return alert.code + ": " + alert.message; }).join("; ");
+  }
+
   function drawStatus(status) {
     const table = document.getElementById("status");
     table.textContent = "";
@@ -282,9 +297,11 @@
       ["plan quality", planQuality(status.plan_quality)],
       ["expected saving", planSaving(status.plan_economics)],
       ["SoC policies", policyMisses(status.policy_misses), status.policy_misses.length ? "error" : ""],
+      ["realised saving", realisedSaving(status.realised_economics)],
       ["p2 (3 h)", status.layers.p2 || "none"],
       ["p1 (48 h)", status.layers.p1 || "none"],
       ["p0 (1 year)", status.layers.p0 || "none"],
+      ["alerts", planAlerts(status.alerts), status.alerts.length ? "error" : ""],
       ["last error", status.last_error || "none", status.last_error ? "error" : ""],
     ];
     for (const row of rows) {

@@ -7,11 +7,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from bess_dispatch_core.protocol.alert import Severity
+from optimizer.service.plan_alerts import PRICES_MISSING, PlanAlert
 from optimizer.service.status import (
     PlanEconomics,
     PlanPoint,
     PlanQuality,
     PolicyMiss,
+    RealisedEconomics,
     SiteStatus,
 )
 
@@ -86,4 +89,15 @@ def sample_status(site_id: str, *, connected: bool = True) -> SiteStatus:
         plan_economics=PlanEconomics(48.0, 512.5, 530.0, 801.25) if connected else None,
         # A Pleevi policy the plan cannot meet (at least 80 % of 10 kWh an hour from now).
         policy_misses=(PolicyMiss(now + timedelta(hours=1), 6.5, 8.0, 10.0),) if connected else (),
+        alerts=(
+            PlanAlert(
+                PRICES_MISSING,
+                Severity.WARNING,
+                "prices known for 40 of the 48 h horizon; "
+                "the self-consumption rule runs after that",
+            ),
+        )
+        if connected
+        else (),
+        realised=RealisedEconomics(167.5, 2100.0, 2160.5, 3300.0) if connected else None,
     )

@@ -87,3 +87,16 @@ def test_earlier_forecasts_remain_selectable() -> None:
     assert earlier.perfect == pytest.approx(current.perfect)
     assert earlier.load_mae != pytest.approx(current.load_mae)
     assert earlier.pv_mae != pytest.approx(current.pv_mae)
+
+
+def test_the_ideas_under_measurement_are_selectable() -> None:
+    """Issue 14's screened ideas: the weighted load history and the terminal-value quantile."""
+    series = synthetic_series()
+    home = standard_scenarios()[0]
+    current = run_scenario(home, series, DAYS, out=io.StringIO())
+    weighted = run_scenario(home, series, DAYS, load_weighted=True, out=io.StringIO())
+    cheapest = run_scenario(home, series, DAYS, terminal_quantile=0.0, out=io.StringIO())
+    assert weighted.perfect == pytest.approx(current.perfect)
+    assert weighted.load_mae != pytest.approx(current.load_mae)
+    assert cheapest.load_mae == pytest.approx(current.load_mae)
+    assert np.isfinite(cheapest.own)

@@ -20,6 +20,9 @@ def spread_day() -> tuple[SiteMemory, PriceTable]:
     """Cheap nights, dear evenings: a battery earns from the spread."""
     state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(2.0, T0)
+    # A known day stands in for measured history (a site without it plans on the rule); it
+    # is the flat starting profile, so the plan sees the same PV and load as before.
+    state.seed_profiles(np.zeros(48), np.full(48, 0.5), T0)
     hours = (np.arange(PLAN_SLOTS) * 0.5 + 9) % 24  # T0 is 09:00 in Tokyo
     prices = np.where((hours >= 17) & (hours < 22), 40.0, 12.0)
     return state, PriceTable({T0 + i * SLOT: float(p) for i, p in enumerate(prices)}, "spread")

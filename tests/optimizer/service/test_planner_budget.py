@@ -28,6 +28,9 @@ T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 def hard_day() -> tuple[SiteMemory, PriceTable]:
     state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(4.0, T0)
+    # A known day stands in for measured history (a site without it plans on the rule); it
+    # is the flat starting profile, so the plan sees the same PV and load as before.
+    state.seed_profiles(np.zeros(48), np.full(48, 0.5), T0)
     rng = np.random.default_rng(4)
     prices = {T0 + index * SLOT: float(rng.uniform(-5.0, 20.0)) for index in range(PLAN_SLOTS)}
     return state, PriceTable(prices, "hard day")
@@ -58,7 +61,7 @@ def test_make_plan_passes_the_layer_budget(monkeypatch: pytest.MonkeyPatch) -> N
         budgets.append(budget_s)
         return optimize(site, budget_s=budget_s)
 
-    monkeypatch.setattr("optimizer.service.planner.optimize", spy)
+    monkeypatch.setattr("optimizer.trusted_plan.optimize", spy)
     state, prices = hard_day()
     settings = sample_site()
     make_plan(settings, state, prices, 16.0, T0, layers={Priority.INTRADAY})

@@ -16,6 +16,7 @@ from aiohttp import web
 from optimizer.service.prices import (
     EntityPrices,
     PriceError,
+    PriceTable,
     SpotFilePrices,
     TouPrices,
     parse_jepx_csv,
@@ -36,6 +37,36 @@ def test_timestamp_price_csv_repeats_the_last_day_beyond_the_file() -> None:
     table = parse_timestamp_price_csv(text, "prices.csv")
     prices = table.prices([T0, T0 + SLOT, T0 + timedelta(days=1, minutes=30)])
     assert prices.tolist() == [10.0, 11.0, 11.0]
+
+
+def test_prices_repeated_up_to_two_days_are_trusted_then_not() -> None:
+    table = PriceTable({T0 + i * SLOT: 10.0 + i for i in range(48)}, "one day")
+    starts = [T0 + timedelta(days=days, hours=5) for days in range(5)]
+    prices, trusted = table.quote(starts)
+    assert prices.tolist() == [20.0] * 5  # the persistence guess goes on ...
+    assert trusted.tolist() == [True, True, True, False, False]  # ... but is not trusted
+
+
+def test_a_feed_stopped_long_ago_is_untrusted_at_once() -> None:
+    table = PriceTable({T0 - timedelta(days=3650) + i * SLOT: 10.0 for i in range(48)}, "old")
+    prices, trusted = table.quote([T0 + i * SLOT for i in range(96)])
+    assert not trusted.any()
+    assert prices.tolist() == [10.0] * 96
+
+
+def test_a_partial_day_or_a_hole_is_priced_but_untrusted() -> None:
+    # 12 h published, then nothing: a repeat lands before the first price or in a hole.
+    table = PriceTable({T0 + i * SLOT: 10.0 + i for i in range(24) if i != 5}, "part")
+    prices, trusted = table.quote([T0 + 5 * SLOT, T0 + timedelta(days=1), T0 + timedelta(hours=36)])
+    assert prices.tolist() == [14.0, 10.0, 10.0]
+    assert trusted.tolist() == [False, True, False]
+
+
+def test_a_time_of_use_table_is_always_trusted() -> None:
+    source = TouPrices([TouPeriod(0, 1440, 25.0)], "Asia/Tokyo")
+    prices, trusted = source.quote([T0 + i * SLOT for i in range(96)])
+    assert trusted.all()
+    assert prices.tolist() == [25.0] * 96
 
 
 def test_timestamp_price_csv_errors_name_the_line() -> None:
@@ -113,6 +144,12 @@ def test_entity_prices_through_the_home_assistant_api(
     assert source.prices(moments).tolist() == [23.5, 42.0, 7.0, 23.5]
     assert seen_auth == ["Bearer secret-token"]
     assert source.version().startswith("23.5@")
+    # The state is the current price; the list, repeated at most two days, is trusted; a slot
+    # beyond takes the current price and is not.
+    later = [*moments, T0 + timedelta(days=2, hours=1), T0 + timedelta(days=3, hours=1)]
+    prices, trusted = source.quote(later)
+    assert prices.tolist() == [23.5, 42.0, 7.0, 23.5, 42.0, 23.5]
+    assert trusted.tolist() == [True, True, True, False, True, False]
 
     missing = EntityPrices(HomeAssistantApi(url, "SUPERVISOR_TOKEN"), "sensor.nothing")
     with pytest.raises(PriceError, match=r"tariff.entity_id: sensor.nothing cannot be read"):

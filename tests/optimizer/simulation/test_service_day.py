@@ -100,6 +100,22 @@ def test_one_day_layers_limits_and_cost(day_run: DayRun, profiles: DayProfiles) 
     assert any(p.past for p in points)
     assert any(not p.past for p in points)
 
+    # The realised saving, from what the service measured and stored: the measured PV and
+    # load are the simulator's, so no battery costs what the day's profile says.
+    realised = status.realised
+    assert realised is not None
+    measured = sorted(p.start for p in points if p.past)  # every measured slot of the day
+    first = (measured[1] - day.start) // timedelta(minutes=30)
+    slots = slice(first, first + len(measured) - 1)
+    assert realised.hours == pytest.approx(0.5 * (len(measured) - 1))
+    assert realised.hours >= 22
+    net = day.load_kw[slots] - day.pv_kw[slots]
+    expected = 0.5 * float(
+        day.import_price[slots] @ np.maximum(net, 0) - day.export_price * np.maximum(-net, 0).sum()
+    )
+    assert realised.no_battery_cost == pytest.approx(expected, rel=0.02)
+    assert realised.saving_vs_no_battery > 0
+
 
 def test_broker_restart_planning_continues(
     day_run: DayRun, mosquitto_broker: Broker, profiles: DayProfiles

@@ -69,6 +69,22 @@ async def test_status_of_a_site(client: TestClient[Any, Any]) -> None:
         "policy_misses": [
             {"at": "2026-11-21T08:00:00+09:00", "planned_kwh": 6.5, "min_kwh": 8.0, "max_kwh": 10.0}
         ],
+        "alerts": [
+            {
+                "code": "PRICES_MISSING",
+                "severity": "warning",
+                "message": "prices known for 40 of the 48 h horizon; "
+                "the self-consumption rule runs after that",
+            }
+        ],
+        "realised_economics": {
+            "hours": 167.5,
+            "actual_cost": 2100.0,
+            "rule_cost": 2160.5,
+            "no_battery_cost": 3300.0,
+            "saving_vs_rule": 60.5,
+            "saving_vs_no_battery": 1200.0,
+        },
     }
 
 
@@ -80,6 +96,8 @@ async def test_status_of_an_offline_site_has_nulls(client: TestClient[Any, Any])
     assert body["last_error"] == "no telemetry for 15 min"
     assert body["plan_quality"] is None
     assert body["plan_economics"] is None
+    assert body["alerts"] == []
+    assert body["realised_economics"] is None
 
 
 async def test_plan_of_a_site(client: TestClient[Any, Any]) -> None:

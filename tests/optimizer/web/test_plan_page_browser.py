@@ -107,6 +107,8 @@ async def test_chromium_draws_the_plan_chart_under_ingress(
     assert "p2-0007" in dom  # status table filled in
     assert "best found in the time budget, within 0.62 % of optimal (0.81 s)" in dom
     assert "17.5 vs the rule, 289 vs no battery (next 48 h)" in dom
+    assert "60.5 vs the rule, 1200 vs no battery (last 168 measured h of 7 days)" in dom
+    assert "PRICES_MISSING: prices known for 40 of the 48 h horizon" in dom
     assert '<select name="site"' in dom  # two sites: a selector
     assert screenshot.stat().st_size > 10_000
 
