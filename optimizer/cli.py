@@ -131,10 +131,12 @@ def parser() -> argparse.ArgumentParser:
     fleet.add_argument("--mapping", default=DEPLOYED_MAPPING, choices=sorted(MAPPINGS))
     fleet.set_defaults(handler=_fleet)
     from .demo import add_parser as add_demo
+    from .fcr.backtest import add_parser as add_fcr_backtest
     from .service.serve import add_parser as add_serve
 
     add_serve(commands)
     add_demo(commands)
+    add_fcr_backtest(commands)
     return root
 
 
