@@ -40,7 +40,7 @@ echo "[install] $(basename "$wheel") with $(grep -c '==' "$constraints") pinned 
 # Import check from outside any checkout: the service and the start-up step must load, and
 # the plotting extra must not have come along.
 cd /
-"$VENV/bin/python3" -c 'import optimizer.addon.__main__, optimizer.service.service, bess_dispatch_core.protocol'
+"$VENV/bin/python3" -c 'import optimizer.addon.__main__, optimizer.serve, bess_dispatch_core.protocol'
 if "$VENV/bin/python3" -c 'import matplotlib' 2>/dev/null; then
     echo "[install] matplotlib is installed: the add-on must not pull the plots extra" >&2
     exit 1

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent / "custom_components/bess_dispatch"))
 
 from optimizer.model import optimize
-from optimizer.model_pulp import optimize_pulp
 from optimizer.random_sites import hard_site, random_site
 from optimizer.site import Site
+from tests.optimizer.reference.model_pulp import optimize_pulp
 
 
 @dataclass

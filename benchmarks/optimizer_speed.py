@@ -39,9 +39,9 @@ sys.path.append(str(Path(__file__).resolve().parent.parent / "custom_components/
 
 from optimizer.data import load_tokyo_home
 from optimizer.model import optimize
-from optimizer.model_pulp import available_solvers, optimize_pulp
 from optimizer.result import Plan
 from optimizer.site import Battery, Grid, Site, Tariff, Topology
+from tests.optimizer.reference.model_pulp import available_solvers, optimize_pulp
 
 SIZES = (48, 336, 17_520)
 RUNNER = Path(__file__).resolve().parent / "emhass_runner.py"

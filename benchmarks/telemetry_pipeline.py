@@ -53,7 +53,6 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from bess_dispatch_core.gateway.energy_counter import PowerIntegratingCounter  # noqa: E402
 from bess_dispatch_core.gateway.forwarder import Forwarder  # noqa: E402
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink  # noqa: E402
 from bess_dispatch_core.gateway.outbox import Outbox  # noqa: E402
 from bess_dispatch_core.gateway.telemetry_scheduler import (  # noqa: E402
     DEFAULT_INTERVAL,
@@ -64,6 +63,7 @@ from bess_dispatch_core.gateway.window_accumulator import (  # noqa: E402
     ClosedWindow,
     WindowAccumulator,
 )
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink  # noqa: E402
 from bess_dispatch_core.protocol import (  # noqa: E402
     METRICS,
     LifetimeTelemetry,

@@ -130,9 +130,9 @@ def parser() -> argparse.ArgumentParser:
     fleet.add_argument("--processes", type=int, default=2, help="worker processes (niced)")
     fleet.add_argument("--mapping", default=DEPLOYED_MAPPING, choices=sorted(MAPPINGS))
     fleet.set_defaults(handler=_fleet)
-    from .demo import add_parser as add_demo
     from .fcr.backtest import add_parser as add_fcr_backtest
-    from .service.serve import add_parser as add_serve
+    from .serve import add_parser as add_serve
+    from .simulation.demo import add_parser as add_demo
 
     add_serve(commands)
     add_demo(commands)

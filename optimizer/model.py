@@ -22,8 +22,8 @@ not the connection limits, so the relaxation stays tight.
 :func:`optimize` first solves the LP relaxation (binaries continuous in [0, 1]). Its optimum is
 a lower bound; if the point already keeps the rules, or netting it keeps them without raising
 the objective, it is proven optimal. Otherwise HiGHS' branch and bound runs, started from the
-repaired relaxation, for whatever is left of the time budget. :mod:`optimizer.model_pulp`
-states the same model through PuLP as an independent reference.
+repaired relaxation, for whatever is left of the time budget. The tests' reference
+(tests/optimizer/reference/model_pulp.py) states the same model through PuLP, independently.
 
 FCR (``site.fcr``, issue 19): one capacity column r_b (kW) per 3-hour block, with rows that
 keep room for full activation either way in every slot of the block (battery, grid and DC-link

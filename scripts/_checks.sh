@@ -10,6 +10,8 @@ ruff format --check . || fail "ruff format (run: scripts/env ruff format .)"
 
 step "mypy --strict: pure packages (bess_dispatch_core, optimizer)"
 mypy -p bess_dispatch_core -p optimizer || fail "mypy (pure packages)"
+step "mypy --strict: the optimizer's test references (tests/optimizer/reference)"
+mypy tests/optimizer/reference || fail "mypy (optimizer test references)"
 step "mypy --strict: Home Assistant integration"
 mypy -p custom_components.bess_dispatch || fail "mypy (integration)"
 step "mypy --strict: the Home Assistant demo (ha_demo)"

@@ -4,10 +4,6 @@ Thin by design: it wires a config entry to the pure ``bess_dispatch_core`` packa
 link, schedule book, control law) through :class:`SiteRuntime`.
 """
 
-from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
-
 from homeassistant.components import mqtt
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
@@ -19,44 +15,20 @@ from homeassistant.helpers.typing import ConfigType
 
 from .actuator_setup import build_actuator
 from .bess_dispatch_core.gateway.dispatcher import Dispatcher
-from .bess_dispatch_core.gateway.link_failure import LinkError
-from .bess_dispatch_core.gateway.mqtt_link import MqttLink
-from .bess_dispatch_core.gateway.tls_context import TlsConfigError
-from .bess_dispatch_core.protocol.metrics import UseCase
-from .bess_dispatch_core.protocol.timeformat import parse_duration
+from .bess_dispatch_core.link.link_failure import LinkError
+from .bess_dispatch_core.link.mqtt_link import MqttLink
+from .bess_dispatch_core.link.tls_context import TlsConfigError
 from .broker import AUTH_FAILURES, build_broker_settings
 from .broker_link import BrokerLink
-from .const import (
-    BROKER_HOME_ASSISTANT,
-    CONF_BROKER_TYPE,
-    CONF_GATEWAY_ID,
-    CONF_HAS_LOAD,
-    CONF_HOST,
-    CONF_MODBUS_METRICS,
-    CONF_SITE_ID,
-    CONF_SOURCE_HOST,
-    CONF_SOURCE_INTERVAL_S,
-    CONF_SOURCE_PORT,
-    CONF_SOURCE_TYPE,
-    CONF_SOURCE_UNIT_ID,
-    CONF_SOURCES,
-    CONF_TELEMETRY_INTERVAL_S,
-    CONF_TELEMETRY_WINDOW,
-    CONF_USABLE_KWH,
-    CONF_USE_CASE,
-    DEFAULT_TELEMETRY_INTERVAL_S,
-    DEFAULT_TELEMETRY_WINDOW,
-    DOMAIN,
-    SOURCE_MODBUS,
-)
+from .const import DOMAIN
 from .data import BessDispatchConfigEntry, BessDispatchData
 from .entity import GATEWAY_DEVICE, device_info
 from .ha_mqtt_link import HomeAssistantMqttLink
-from .limits import hard_limits
 from .runtime import SiteRuntime, dispatcher_store
 from .services import async_register_services
 from .setup_checks import async_broker_reachable, async_modbus_devices_reachable
-from .telemetry import ModbusSourceSettings, SiteTelemetry, remove_outbox, telemetry_store
+from .site_config import SiteConfig
+from .telemetry import SiteTelemetry, remove_outbox, telemetry_store
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -81,35 +53,34 @@ def broker_issue_id(entry: BessDispatchConfigEntry) -> str:
 
 async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> bool:
     """Set up one site+gateway from its config entry."""
-    data = entry.data
-    link = await _async_broker_link(hass, entry)
-    await async_modbus_devices_reachable(data, entry.options)
-    actuator, revert_after_s = build_actuator(hass, entry.options)
-    limits = hard_limits(data, entry.options)
+    # Read once: everything below takes its settings from here, not from the entry.
+    config = SiteConfig.from_entry(entry.data, entry.options)
+    link = await _async_broker_link(hass, entry, config)
+    await async_modbus_devices_reachable(config)
+    actuator, revert_after_s = build_actuator(hass, config.actuator)
     telemetry = SiteTelemetry(
         hass,
         entry_id=entry.entry_id,
-        site_id=data[CONF_SITE_ID],
-        gateway_id=data[CONF_GATEWAY_ID],
+        site_id=config.site_id,
+        gateway_id=config.gateway_id,
         link=link,
-        sources=entry.options.get(CONF_SOURCES) or data.get(CONF_SOURCES, {}),
-        modbus=_modbus_source(data),
-        usable_kwh=float(data[CONF_USABLE_KWH]),
-        soe_min_kwh=limits.soe_min_kwh,
-        soe_max_kwh=limits.soe_max_kwh,
-        interval=timedelta(
-            seconds=entry.options.get(CONF_TELEMETRY_INTERVAL_S, DEFAULT_TELEMETRY_INTERVAL_S)
-        ),
-        window=parse_duration(entry.options.get(CONF_TELEMETRY_WINDOW, DEFAULT_TELEMETRY_WINDOW)),
+        sources=config.sources,
+        modbus=config.modbus_source,
+        usable_kwh=config.usable_kwh,
+        soe_min_kwh=config.limits.soe_min_kwh,
+        soe_max_kwh=config.limits.soe_max_kwh,
+        interval=config.telemetry_interval,
+        window=config.telemetry_window,
     )
     runtime = SiteRuntime(
         hass,
         entry_id=entry.entry_id,
-        site_id=data[CONF_SITE_ID],
-        gateway_id=data[CONF_GATEWAY_ID],
+        site_id=config.site_id,
+        gateway_id=config.gateway_id,
         link=link,
-        dispatcher=Dispatcher(limits),
+        dispatcher=Dispatcher(config.limits),
         telemetry=telemetry,
+        spawn=lambda target, name: entry.async_create_background_task(hass, target, name),
         actuator=actuator,
         revert_after_s=revert_after_s,
     )
@@ -121,8 +92,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     )
     await runtime.async_restore()
     entry.runtime_data = BessDispatchData(
-        use_case=UseCase(data[CONF_USE_CASE]),
-        has_load=data[CONF_HAS_LOAD],
+        config=config,
         runtime=runtime,
         telemetry=telemetry,
     )
@@ -140,7 +110,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key="broker_refused",
-            translation_placeholders={"host": data.get(CONF_HOST) or "", "detail": error.detail},
+            translation_placeholders={"host": config.broker_host, "detail": error.detail},
         )
         entry.async_start_reauth(hass)
 
@@ -162,24 +132,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: BessDispatchConfigEntry)
     return True
 
 
-def _modbus_source(data: Mapping[str, Any]) -> ModbusSourceSettings | None:
-    if data.get(CONF_SOURCE_TYPE) != SOURCE_MODBUS:
-        return None
-    return ModbusSourceSettings(
-        host=data[CONF_SOURCE_HOST],
-        port=int(data[CONF_SOURCE_PORT]),
-        unit_id=int(data[CONF_SOURCE_UNIT_ID]),
-        interval_s=float(data[CONF_SOURCE_INTERVAL_S]),
-        metrics=data[CONF_MODBUS_METRICS],
-    )
-
-
-async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry) -> BrokerLink:
+async def _async_broker_link(
+    hass: HomeAssistant, entry: BessDispatchConfigEntry, config: SiteConfig
+) -> BrokerLink:
     """HA's MQTT integration, or our own paho link (TLS set up off the event loop).
 
     Not ready while the broker is gone: HA retries set-up and the entry comes up by itself.
     """
-    if entry.data.get(CONF_BROKER_TYPE) == BROKER_HOME_ASSISTANT:
+    if not config.own_broker:
         if not await mqtt.async_wait_for_mqtt_client(hass):
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="mqtt_not_available"
@@ -194,7 +154,7 @@ async def _async_broker_link(hass: HomeAssistant, entry: BessDispatchConfigEntry
             translation_placeholders={"field": err.field, "error": str(err)},
         ) from err
     await async_broker_reachable(hass, settings)
-    return MqttLink(settings, name=f"bess-dispatch-{entry.data[CONF_SITE_ID]}")
+    return MqttLink(settings, name=f"bess-dispatch-{config.site_id}")
 
 
 async def _async_stop(telemetry: SiteTelemetry, runtime: SiteRuntime) -> None:

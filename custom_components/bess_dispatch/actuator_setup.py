@@ -21,11 +21,6 @@ from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .bess_dispatch_core.sunspec.scanner import SunSpecDevice, scan
 from .const import (
     ACTUATOR_HOME_ASSISTANT,
-    ACTUATOR_MODBUS,
-    CONF_ACTUATOR,
-    CONF_ACTUATOR_NUMBER,
-    CONF_ACTUATOR_SCRIPT,
-    CONF_ACTUATOR_SELECT,
     CONF_MODBUS_HOST,
     CONF_MODBUS_PORT,
     CONF_MODBUS_UNIT_ID,
@@ -34,30 +29,24 @@ from .const import (
     CONF_SOURCE_UNIT_ID,
 )
 from .ha_actuator import HomeAssistantActuator
+from .site_config import ActuatorConfig
 from .source_mapping import mappable_metrics
 
 
-def build_actuator(
-    hass: HomeAssistant, options: Mapping[str, Any]
-) -> tuple[Actuator, float | None]:
+def build_actuator(hass: HomeAssistant, config: ActuatorConfig) -> tuple[Actuator, float | None]:
     """The actuator and the device's revert timeout (None: the target has none)."""
-    kind = options.get(CONF_ACTUATOR)
-    if kind == ACTUATOR_HOME_ASSISTANT:
+    if config.kind == ACTUATOR_HOME_ASSISTANT:
         return (
             HomeAssistantActuator(
                 hass,
-                script=options.get(CONF_ACTUATOR_SCRIPT),
-                setpoint_number=options.get(CONF_ACTUATOR_NUMBER),
-                mode_select=options.get(CONF_ACTUATOR_SELECT),
+                script=config.script,
+                setpoint_number=config.setpoint_number,
+                mode_select=config.mode_select,
             ),
             None,
         )
-    if kind == ACTUATOR_MODBUS:
-        link = ModbusLink(
-            options[CONF_MODBUS_HOST],
-            int(options[CONF_MODBUS_PORT]),
-            int(options[CONF_MODBUS_UNIT_ID]),
-        )
+    if config.modbus is not None:
+        link = ModbusLink(config.modbus.host, config.modbus.port, config.modbus.unit_id)
         return ModbusStorageActuator(link), float(DEFAULT_REVERT_AFTER_S)
     return NoActuator(), None
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from .bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
-from .bess_dispatch_core.gateway.mqtt_link import BrokerSettings, probe_broker
-from .bess_dispatch_core.gateway.tls_context import TlsConfigError, TlsSettings, build_tls_context
+from .bess_dispatch_core.link.link_failure import LinkError, LinkFailure
+from .bess_dispatch_core.link.mqtt_link import BrokerSettings, probe_broker
+from .bess_dispatch_core.link.tls_context import TlsConfigError, TlsSettings, build_tls_context
 from .const import (
     CONF_CA_FILE,
     CONF_CLIENT_CERT,

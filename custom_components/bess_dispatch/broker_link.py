@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from typing import Protocol
 
-from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MessageCallback, StateListener
-from .bess_dispatch_core.gateway.publish_handle import PublishHandle
+from .bess_dispatch_core.link.mqtt_link import LinkStatus, MessageCallback, StateListener
+from .bess_dispatch_core.link.publish_handle import PublishHandle
 
 
 class BrokerLink(Protocol):

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
-from .bess_dispatch_core.protocol.metrics import UseCase
 from .runtime import SiteRuntime
+from .site_config import SiteConfig
 from .telemetry import SiteTelemetry
 
 
@@ -13,8 +13,7 @@ from .telemetry import SiteTelemetry
 class BessDispatchData:
     """What one site+gateway entry holds while it is loaded."""
 
-    use_case: UseCase
-    has_load: bool
+    config: SiteConfig  # read once at set-up; a changed option reloads the entry
     runtime: SiteRuntime
     telemetry: SiteTelemetry
 

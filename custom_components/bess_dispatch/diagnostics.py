@@ -18,12 +18,24 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: BessDispatchConfigEntry
 ) -> dict[str, Any]:
     runtime = entry.runtime_data.runtime
+    config = entry.runtime_data.config
     state = runtime.state
     failure = runtime.link_status.failure
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        # The settings as set-up read them (SiteConfig), defaults filled in.
+        "site": {
+            "use_case": config.use_case.value,
+            "has_load": config.has_load,
+            "usable_kwh": config.usable_kwh,
+            "source": "entities" if config.modbus_source is None else "modbus",
+            "actuator": config.actuator.kind,
+            "telemetry_interval_s": config.telemetry_interval.total_seconds(),
+            "telemetry_window_s": config.telemetry_window.total_seconds(),
+            "own_broker": config.own_broker,
         },
         "link": {
             "connected": runtime.link_status.connected,

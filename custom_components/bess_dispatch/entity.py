@@ -5,6 +5,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .runtime import SiteRuntime
+from .update_listeners import UpdateListeners
 
 GATEWAY_DEVICE = "gateway"
 BATTERY_DEVICE = "battery"
@@ -44,6 +45,10 @@ class BessDispatchEntity(Entity):
         self._attr_unique_id = f"{runtime.site_id}_{runtime.gateway_id}_{key}"
         self._attr_device_info = device_info(runtime, device)
 
+    def _update_source(self) -> UpdateListeners:
+        """The one part this entity follows: one listener, one state write per update."""
+        return self.runtime
+
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.runtime.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self._update_source().async_add_listener(self.async_write_ha_state))

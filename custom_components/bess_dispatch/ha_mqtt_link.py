@@ -14,10 +14,10 @@ from concurrent.futures import Future, wait
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
-from .bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
-from .bess_dispatch_core.gateway.mqtt_link import LinkStatus, MessageCallback, StateListener
-from .bess_dispatch_core.gateway.publish_handle import PublishHandle, PublishOutcome
-from .bess_dispatch_core.gateway.state_listeners import StateListeners
+from .bess_dispatch_core.link.link_failure import LinkError, LinkFailure
+from .bess_dispatch_core.link.mqtt_link import LinkStatus, MessageCallback, StateListener
+from .bess_dispatch_core.link.publish_handle import PublishHandle, PublishOutcome
+from .bess_dispatch_core.link.state_listeners import StateListeners
 
 _LOGGER = logging.getLogger(__name__)
 _STOP_TIMEOUT_S = 10.0

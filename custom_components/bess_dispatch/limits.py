@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .bess_dispatch_core.gateway.control_law import HardLimits
+from .bess_dispatch_core.units import soe_from_percent
 from .const import (
     CONF_EXPORT_LIMIT_KW,
     CONF_GRID_CHARGING,
@@ -21,8 +22,8 @@ def hard_limits(data: Mapping[str, Any], options: Mapping[str, Any]) -> HardLimi
     ramp = options.get(CONF_RAMP_KW_PER_S)
     export = options.get(CONF_EXPORT_LIMIT_KW)
     return HardLimits(
-        soe_min_kwh=usable * float(data[CONF_SOE_MIN_PCT]) / 100,
-        soe_max_kwh=usable * float(data[CONF_SOE_MAX_PCT]) / 100,
+        soe_min_kwh=soe_from_percent(float(data[CONF_SOE_MIN_PCT]), usable),
+        soe_max_kwh=soe_from_percent(float(data[CONF_SOE_MAX_PCT]), usable),
         max_charge_kw=float(data[CONF_MAX_CHARGE_KW]),
         max_discharge_kw=float(data[CONF_MAX_DISCHARGE_KW]),
         ramp_kw_per_s=None if ramp is None else float(ramp),

@@ -8,7 +8,7 @@ command and SoE update, and tells the entities.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -28,10 +28,9 @@ from .bess_dispatch_core.gateway.dispatcher import (
     ManualOverride,
     read_command,
 )
-from .bess_dispatch_core.gateway.link_failure import LinkError
-from .bess_dispatch_core.gateway.mqtt_link import LinkStatus
 from .bess_dispatch_core.gateway.watchdog import SetpointRefresher
-from .bess_dispatch_core.protocol.command import Command
+from .bess_dispatch_core.link.link_failure import LinkError
+from .bess_dispatch_core.link.mqtt_link import LinkStatus
 from .bess_dispatch_core.protocol.errors import ErrorCode, ProtocolError
 from .bess_dispatch_core.protocol.responses import CommandResponse
 from .bess_dispatch_core.protocol.topics import command_response_topic, command_topic
@@ -41,6 +40,10 @@ from .telemetry import SiteTelemetry
 from .update_listeners import UpdateListeners
 
 _LOGGER = logging.getLogger(__name__)
+
+# Starts a task owned by the config entry (ConfigEntry.async_create_background_task), so
+# unloading the entry cancels a command still being handled.
+type SpawnTask = Callable[[Coroutine[Any, Any, Any], str], object]
 
 EVENT_MODE_CHANGED = f"{DOMAIN}_mode_changed"
 STORE_VERSION = 1
@@ -65,6 +68,7 @@ class SiteRuntime(UpdateListeners):
         link: BrokerLink,
         dispatcher: Dispatcher,
         telemetry: SiteTelemetry,
+        spawn: SpawnTask,
         actuator: Actuator | None = None,
         revert_after_s: float | None = None,
     ) -> None:
@@ -76,6 +80,7 @@ class SiteRuntime(UpdateListeners):
         self.link = link
         self.dispatcher = dispatcher
         self.telemetry = telemetry
+        self._spawn = spawn
         self.actuator = actuator if actuator is not None else NoActuator()
         # Renews the decision on the battery every 30 s (docs/protocol.md's watchdog): a gateway
         # that stops renewing lets a device with a revert timeout fall back by itself.
@@ -144,7 +149,7 @@ class SiteRuntime(UpdateListeners):
 
     @callback
     def _command_arrived(self, payload: bytes) -> None:
-        self.hass.async_create_background_task(
+        self._spawn(
             self.async_handle_command_payload(payload), f"{DOMAIN} command for {self.site_id}"
         )
 
@@ -193,13 +198,6 @@ class SiteRuntime(UpdateListeners):
                 )
             self._answer(response)
             return response
-
-    @callback
-    def handle_command(self, command: Command) -> CommandResponse:
-        """A schedule from the load_schedule action: the same path as MQTT commands."""
-        response = self.dispatcher.offer(command, now=dt_util.utcnow())
-        self._answer(response)
-        return response
 
     @callback
     def _answer(self, response: CommandResponse) -> None:

@@ -6,30 +6,18 @@ entry comes up by itself once they answer. Once set up, the gateway rides out la
 outages on its own (outbox, reconnect backoff, the inverter's revert timeout).
 """
 
-from collections.abc import Mapping
-from typing import Any
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 
-from .bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
-from .bess_dispatch_core.gateway.mqtt_link import BrokerSettings, probe_broker
+from .bess_dispatch_core.link.link_failure import LinkError, LinkFailure
+from .bess_dispatch_core.link.mqtt_link import BrokerSettings, probe_broker
 from .bess_dispatch_core.sunspec.errors import SunSpecError
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .bess_dispatch_core.sunspec.scanner import find_base_address
 from .const import (
-    ACTUATOR_MODBUS,
-    CONF_ACTUATOR,
-    CONF_MODBUS_HOST,
-    CONF_MODBUS_PORT,
-    CONF_MODBUS_UNIT_ID,
-    CONF_SOURCE_HOST,
-    CONF_SOURCE_PORT,
-    CONF_SOURCE_TYPE,
-    CONF_SOURCE_UNIT_ID,
     DOMAIN,
-    SOURCE_MODBUS,
 )
+from .site_config import SiteConfig
 
 # Failures that heal when the broker comes back. Refused credentials or certificates and
 # a wrong CA do not: set-up goes on and the link's failure raises the repair issue/reauth.
@@ -63,31 +51,11 @@ async def async_broker_reachable(hass: HomeAssistant, settings: BrokerSettings) 
         ) from err
 
 
-def modbus_devices(
-    data: Mapping[str, Any], options: Mapping[str, Any]
-) -> set[tuple[str, int, int]]:
-    """(host, port, unit id) of the SunSpec source and of the Modbus actuator, if any."""
-    devices = set()
-    if data.get(CONF_SOURCE_TYPE) == SOURCE_MODBUS:
-        devices.add(
-            (data[CONF_SOURCE_HOST], int(data[CONF_SOURCE_PORT]), int(data[CONF_SOURCE_UNIT_ID]))
-        )
-    if options.get(CONF_ACTUATOR) == ACTUATOR_MODBUS:
-        devices.add(
-            (
-                options[CONF_MODBUS_HOST],
-                int(options[CONF_MODBUS_PORT]),
-                int(options[CONF_MODBUS_UNIT_ID]),
-            )
-        )
-    return devices
-
-
-async def async_modbus_devices_reachable(
-    data: Mapping[str, Any], options: Mapping[str, Any]
-) -> None:
+async def async_modbus_devices_reachable(config: SiteConfig) -> None:
     """Each device answers with its SunSpec marker; else ConfigEntryNotReady naming it."""
-    for host, port, unit_id in sorted(modbus_devices(data, options)):
+    for host, port, unit_id in sorted(
+        (device.host, device.port, device.unit_id) for device in config.modbus_devices
+    ):
         try:
             async with ModbusLink(host, port, unit_id, timeout=MODBUS_TIMEOUT_S) as link:
                 await find_base_address(link)

@@ -8,6 +8,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import EntitySelector, EntitySelectorConfig
 
 from .bess_dispatch_core.protocol.metrics import (
+    BATTERY_ENERGY_REMAINING,
+    BATTERY_SOE,
+    CURTAILMENT,
     Metric,
     MetricKind,
     UseCase,
@@ -21,8 +24,7 @@ ENERGY_UNITS: frozenset[str] = frozenset(
 POWER_UNITS: frozenset[str] = frozenset({UnitOfPower.WATT, UnitOfPower.KILO_WATT})
 # battery_energy_remaining comes from the nameplate unless mapped, and curtailment is a TSO
 # schedule, not a meter.
-_NOT_MAPPED_HERE = frozenset({"curtailment"})
-BATTERY_SOE = "battery_soe"
+_NOT_MAPPED_HERE = frozenset({CURTAILMENT})
 
 _ENERGY_OR_POWER = EntitySelector(
     EntitySelectorConfig(domain="sensor", device_class=["energy", "power"])
@@ -42,8 +44,8 @@ def mappable_metrics(use_case: UseCase, has_load: bool) -> tuple[list[Metric], l
     ]
     # The nameplate stands in for battery_energy_remaining until a sensor is mapped.
     required_names = {m.name for m in required}
-    if "battery_energy_remaining" in required_names:
-        moved = next(m for m in required if m.name == "battery_energy_remaining")
+    if BATTERY_ENERGY_REMAINING in required_names:
+        moved = next(m for m in required if m.name == BATTERY_ENERGY_REMAINING)
         required.remove(moved)
         optional.insert(0, moved)
     return required, optional
@@ -80,7 +82,7 @@ def source_errors(hass: HomeAssistant, mapping: Mapping[str, str]) -> dict[str, 
             continue
         unit = state.attributes.get("unit_of_measurement")
         allowed: frozenset[str] = ENERGY_UNITS | POWER_UNITS
-        if metric_name == "battery_energy_remaining":
+        if metric_name == BATTERY_ENERGY_REMAINING:
             allowed = ENERGY_UNITS
         elif metric_name == BATTERY_SOE:
             allowed = ENERGY_UNITS | {PERCENTAGE}

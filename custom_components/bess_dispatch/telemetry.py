@@ -6,7 +6,6 @@ the forwarder drains to the broker, newest first after an outage. Alerts and the
 optimizer's TelemetryFeedback are handled here too.
 """
 
-import json
 import logging
 import math
 import sqlite3
@@ -36,7 +35,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .bess_dispatch_core.gateway.alerts import AlertTracker
+from .bess_dispatch_core.gateway.alerts import AlertTracker, unavailable_source
 from .bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from .bess_dispatch_core.gateway.feedback import FeedbackCounter
 from .bess_dispatch_core.gateway.forwarder import Forwarder, ForwarderStats
@@ -46,6 +45,7 @@ from .bess_dispatch_core.gateway.outbox import DropCounts, Outbox
 from .bess_dispatch_core.gateway.outbox_file import open_outbox, outbox_files
 from .bess_dispatch_core.gateway.outgoing_message import OutgoingMessage
 from .bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from .bess_dispatch_core.protocol.metrics import BATTERY_ENERGY_REMAINING, BATTERY_SOE
 from .bess_dispatch_core.protocol.topics import telemetry_feedback_topic
 from .bess_dispatch_core.sunspec.modbus_link import ModbusLink
 from .broker_link import BrokerLink
@@ -58,8 +58,6 @@ STORE_VERSION = 1
 SAVE_DELAY_S = 30.0
 # Alerts about sources and the backlog are checked this often (and on every send).
 HOUSEKEEPING_INTERVAL = timedelta(seconds=30)
-BATTERY_SOE = "battery_soe"
-ENERGY_REMAINING = "battery_energy_remaining"
 
 _KWH: dict[str, float] = {
     UnitOfEnergy.WATT_HOUR: 0.001,
@@ -95,7 +93,7 @@ def _unit(hass: HomeAssistant, entity_id: str) -> str | None:
 def _quantity(metric: str, unit: str | None) -> SourceQuantity:
     if metric == BATTERY_SOE:
         return SourceQuantity.SOC_PERCENT if unit == "%" else SourceQuantity.ENERGY_STATE
-    if metric == ENERGY_REMAINING:
+    if metric == BATTERY_ENERGY_REMAINING:
         return SourceQuantity.ENERGY_STATE
     return SourceQuantity.POWER if unit in _KW else SourceQuantity.ENERGY
 
@@ -173,11 +171,11 @@ class SiteTelemetry(UpdateListeners):
             self.quantities[metric] = quantity
             pipeline_sources.append(self._source(metric, quantity, entity_id))
         measured = {source.metric for source in pipeline_sources}
-        self.nameplate_remaining = ENERGY_REMAINING not in measured
+        self.nameplate_remaining = BATTERY_ENERGY_REMAINING not in measured
         if self.nameplate_remaining:
-            self.quantities[ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
+            self.quantities[BATTERY_ENERGY_REMAINING] = SourceQuantity.ENERGY_STATE
             pipeline_sources.append(
-                MetricSource(ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
+                MetricSource(BATTERY_ENERGY_REMAINING, SourceQuantity.ENERGY_STATE, "kWh")
             )
         self.interval = interval
         self.window = window
@@ -296,7 +294,7 @@ class SiteTelemetry(UpdateListeners):
             translation_key="outbox_set_aside",
             translation_placeholders={"file": str(set_aside), "error": error[:200]},
         )
-        self._send(self.alerts.outbox_set_aside(set_aside.name, error, now))
+        self._send_and_notify(self.alerts.outbox_set_aside(set_aside.name, error, now))
 
     async def async_stop(self) -> None:
         """Stop producing and sending; the outbox stays open until :meth:`async_close`."""
@@ -367,16 +365,20 @@ class SiteTelemetry(UpdateListeners):
 
     # --- sending ---------------------------------------------------------------------------
     @callback
-    def _tick(self, now: datetime) -> None:
-        """Send what is due, then sleep until the next metric is due."""
+    def _tick(self, now: datetime, *, reading: bool = True) -> None:
+        """Send what is due, then sleep until the next metric is due.
+
+        Entities are written once here: after a reading, or after a timer that sent
+        something (one that sent nothing changed nothing they show)."""
         if self._timer is not None:
             self._timer()
             self._timer = None
         if self.nameplate_remaining:
-            self.pipeline.observe(ENERGY_REMAINING, self.usable_kwh, now)
+            self.pipeline.observe(BATTERY_ENERGY_REMAINING, self.usable_kwh, now)
         messages = self.pipeline.due(now)
         messages += self.alerts.check_soe(self.soe_kwh(), now)
-        self._send(messages)
+        if self._send(messages) or reading:
+            self._notify()
         next_due = self.pipeline.next_due()
         if next_due is not None:
             self._timer = async_track_point_in_utc_time(
@@ -386,20 +388,21 @@ class SiteTelemetry(UpdateListeners):
     @callback
     def _timer_fired(self, now: datetime) -> None:
         self._timer = None
-        self._tick(now)
+        self._tick(now, reading=False)
 
     @callback
     def _housekeeping(self, now: datetime) -> None:
         messages = self.alerts.check_sources(self.pipeline.unavailable_since(), now)
-        for message in messages:
+        for alert in [message.alert for message in messages if message.alert is not None]:
             # Raised and cleared once each: the log says it once too, and the owner gets a
             # repair issue while a sensor the optimizer needs is missing.
-            alert = json.loads(message.payload)
-            log = _LOGGER.warning if alert["active"] else _LOGGER.info
-            log("Site %s: %s", self.site_id, alert["message"])
-            metric = alert["code"].partition(":")[2]
+            metric = unavailable_source(alert)
+            if metric is None:
+                continue
+            log = _LOGGER.warning if alert.active else _LOGGER.info
+            log("Site %s: %s", self.site_id, alert.message)
             issue_id = f"source_unavailable_{self.entry_id}_{metric}"
-            if alert["active"]:
+            if alert.active:
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,
@@ -426,16 +429,22 @@ class SiteTelemetry(UpdateListeners):
     def publish_now(self) -> int:
         """Every metric's latest values at once (the publish_now action)."""
         messages = self.pipeline.publish_all(dt_util.utcnow())
-        self._send(messages)
+        self._send_and_notify(messages)
         return len(messages)
 
-    def _send(self, messages: list[OutgoingMessage]) -> None:
+    def _send(self, messages: list[OutgoingMessage]) -> bool:
+        """Queue ``messages``; True if any were. Entities are told by the caller, once per
+        update (a reading, a timer, an event), not once per step of it."""
         if not messages or self.forwarder is None:
-            return
+            return False
         self.hass.async_add_executor_job(self._submit, messages)
         self.last_sent = dt_util.utcnow()
         self.store.async_delay_save(self._stored, SAVE_DELAY_S)
-        self._notify()
+        return True
+
+    def _send_and_notify(self, messages: list[OutgoingMessage]) -> None:
+        if self._send(messages):
+            self._notify()
 
     def _submit(self, messages: list[OutgoingMessage]) -> None:
         # SQLite writes are blocking I/O: never on the event loop. Nobody awaits this job,
@@ -453,11 +462,11 @@ class SiteTelemetry(UpdateListeners):
     @callback
     def report_schedule(self, covered: bool) -> None:
         """No schedule covers now (the fallback) or one does again."""
-        self._send(self.alerts.check_schedule(covered, dt_util.utcnow()))
+        self._send_and_notify(self.alerts.check_schedule(covered, dt_util.utcnow()))
 
     @callback
     def report_battery(self, reachable: bool, detail: str | None) -> None:
-        self._send(self.alerts.check_battery(reachable, detail, dt_util.utcnow()))
+        self._send_and_notify(self.alerts.check_battery(reachable, detail, dt_util.utcnow()))
 
     def _dropped_from_thread(self, drops: DropCounts) -> None:
         counts = {str(reason): count for reason, count in drops.by_reason.items()}
@@ -466,7 +475,7 @@ class SiteTelemetry(UpdateListeners):
     @callback
     def _dropped(self, counts: dict[str, int]) -> None:
         _LOGGER.warning("Site %s: telemetry dropped from the outbox: %s", self.site_id, counts)
-        self._send(self.alerts.dropped(counts, dt_util.utcnow()))
+        self._send_and_notify(self.alerts.dropped(counts, dt_util.utcnow()))
 
     def stats(self) -> ForwarderStats | None:
         return None if self.forwarder is None else self.forwarder.stats()

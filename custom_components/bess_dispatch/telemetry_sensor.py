@@ -11,9 +11,12 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower
 
 from .bess_dispatch_core.gateway.metric_source import SourceQuantity
+from .bess_dispatch_core.protocol.metrics import BATTERY_ENERGY_REMAINING, BATTERY_SOE
+from .bess_dispatch_core.units import percent_of_capacity
 from .entity import BATTERY_DEVICE, GATEWAY_DEVICE, BessDispatchEntity
 from .runtime import SiteRuntime
-from .telemetry import BATTERY_SOE, ENERGY_REMAINING, SiteTelemetry
+from .telemetry import SiteTelemetry
+from .update_listeners import UpdateListeners
 
 GRID_METER_DEVICE = "grid_meter"
 PV_DEVICE = "pv"
@@ -39,9 +42,9 @@ class _TelemetryEntity(BessDispatchEntity):
         super().__init__(runtime, key, device)
         self.telemetry = telemetry
 
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.telemetry.async_add_listener(self.async_write_ha_state))
+    def _update_source(self) -> UpdateListeners:
+        # The telemetry only: the runtime's control changes say nothing these entities show.
+        return self.telemetry
 
 
 class MetricEnergySensor(_TelemetryEntity, SensorEntity):
@@ -131,7 +134,7 @@ class StateOfChargeSensor(_TelemetryEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         soe = self.telemetry.soe_kwh()
-        return None if soe is None else 100 * soe / self.telemetry.usable_kwh
+        return None if soe is None else percent_of_capacity(soe, self.telemetry.usable_kwh)
 
 
 class _QueueDiagnostic(_TelemetryEntity, SensorEntity):
@@ -208,7 +211,7 @@ def telemetry_sensors(runtime: SiteRuntime, telemetry: SiteTelemetry) -> list[Se
         StateOfChargeSensor(runtime, telemetry),
     ]
     for metric in telemetry.pipeline.metrics:
-        if metric in (BATTERY_SOE, ENERGY_REMAINING):
+        if metric in (BATTERY_SOE, BATTERY_ENERGY_REMAINING):
             entities.append(StoredEnergySensor(runtime, telemetry, metric))
         elif metric != "curtailment":
             entities.append(MetricEnergySensor(runtime, telemetry, metric))

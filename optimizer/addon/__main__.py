@@ -20,13 +20,10 @@ from pathlib import Path
 from optimizer.addon.credentials import CredentialsError
 from optimizer.addon.generate import DEFAULT_INGRESS_PORT, AddonEnvironment, generate
 from optimizer.addon.mosquitto_config import PLAIN_PORT, TLS_PORT, Listeners
-from optimizer.addon.options import OptionsError
-from optimizer.addon.service_config import (
-    INGRESS_PROXY_ADDRESS,
-    ServiceConfigError,
-    SupervisorMqtt,
-)
+from optimizer.addon.service_config import INGRESS_PROXY_ADDRESS, SupervisorMqtt
 from optimizer.addon.supervisor import SupervisorError, fetch_supervisor_info
+from optimizer.settings.options import OptionsError
+from optimizer.settings.service_config import ServiceConfigError
 
 ENV_PREFIX = "BESS_MQTT_"
 

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from optimizer.addon.options import SiteSettings
+from optimizer.settings.site import SiteSettings
 
 OPTIMIZER_USERNAME = "optimizer"
 CREDENTIALS_FILE = "mqtt_credentials.json"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from optimizer.addon.options import SiteSettings
+from optimizer.settings.site import SiteSettings
 
 SHEET_FILE = "gateway_credentials.yaml"
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from optimizer.addon.credentials import OPTIMIZER_USERNAME, broker_credentials, write_private_file
 from optimizer.addon.gateway_sheet import SHEET_FILE, render_gateway_sheet
 from optimizer.addon.mosquitto_config import Listeners, MosquittoLayout, write_mosquitto_files
-from optimizer.addon.options import AddonOptions, BrokerMode, load_options
 from optimizer.addon.service_config import (
     INGRESS_PROXY_ADDRESS,
     SupervisorMqtt,
     build_service_config,
     write_service_config,
 )
+from optimizer.settings.broker import BrokerMode
+from optimizer.settings.options import AddonOptions, load_options
 
 SERVICE_CONFIG_FILE = "service.json"
 MOSQUITTO_DIR = "mosquitto"

@@ -18,21 +18,21 @@ from datetime import datetime
 import numpy as np
 
 from bess_dispatch_core.protocol import Command, Priority
-from optimizer.addon.options import SiteSettings, UseCase
+from bess_dispatch_core.units import soe_from_percent
 from optimizer.baselines import no_battery, self_consumption_rule, simulate
 from optimizer.layers import LAYER_HORIZON, layer_command
 from optimizer.model import optimize
 from optimizer.modes import plan_actions
 from optimizer.physics import SELF_CONSUMPTION, Action
 from optimizer.result import Plan
+from optimizer.settings.site import GRID_CONNECTION_KW, SiteSettings, UseCase
 from optimizer.site import Battery, FloatArray, Grid, InputError, Site, Tariff, Topology
 
 from .prices import PriceSource
-from .site_state import SLOT, SiteState, slot_floor
+from .site_memory import SLOT, SiteMemory, slot_floor
 from .status import PlanEconomics, PlanQuality
 
 PLAN_SLOTS = int(LAYER_HORIZON[Priority.DAY_AHEAD] / SLOT)
-GRID_LIMIT_KW = 100.0  # the connection is not the binding limit of a home battery
 LAYER_NAMES = {Priority.INTRADAY: "p2", Priority.DAY_AHEAD: "p1", Priority.FALLBACK: "p0"}
 # Solve-time budget per layer, wall seconds on a shared 2-core machine. p2 re-plans every slot
 # and on SoE drift, p1 every 6 h; both stay well under a second so one site's hard price day
@@ -85,8 +85,8 @@ class SitePlan:
 def battery_of(settings: SiteSettings, soe_kwh: float, terminal_value: float) -> Battery:
     capacity = settings.battery_capacity_kwh
     one_way = math.sqrt(settings.round_trip_efficiency)
-    soe_min = capacity * settings.min_soe_percent / 100
-    soe_max = capacity * settings.max_soe_percent / 100
+    soe_min = soe_from_percent(settings.min_soe_percent, capacity)
+    soe_max = soe_from_percent(settings.max_soe_percent, capacity)
     return Battery(
         capacity_kwh=capacity,
         charge_max_kw=settings.max_charge_kw,
@@ -122,8 +122,8 @@ def build_site(
         topology=topology,
         battery=battery_of(settings, soe_kwh, max(terminal, 0.0)),
         grid=Grid(
-            GRID_LIMIT_KW,
-            GRID_LIMIT_KW,
+            GRID_CONNECTION_KW,
+            GRID_CONNECTION_KW,
             inverter_max_kw=inverter if topology is Topology.DC_LINK else None,
         ),
         tariff=Tariff.of(prices, np.full(prices.shape, export_price)),
@@ -140,7 +140,7 @@ def plan_budget_s(layers: Collection[Priority]) -> float:
 
 def make_plan(
     settings: SiteSettings,
-    state: SiteState,
+    state: SiteMemory,
     prices: PriceSource,
     export_price: float,
     now: datetime,

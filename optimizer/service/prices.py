@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimizer.addon.options import SpotFormat, TariffKind, TariffSettings, TouPeriod
-from optimizer.addon.service_config import HomeAssistantApi
+from optimizer.settings.service_config import HomeAssistantApi
+from optimizer.settings.tariff import SpotFormat, TariffKind, TariffSettings, TouPeriod
 from optimizer.site import FloatArray
 
 SLOT = timedelta(minutes=30)

@@ -3,7 +3,7 @@
 For each configured site it subscribes to ``dt/{site}/+/#`` (telemetry, alerts) and
 ``res/{site}/command`` (answers to its commands), and on every :meth:`tick`:
 
-- closes the measured slots into PV/load history (:mod:`.site_state`);
+- closes the measured slots into PV/load history (:mod:`.site_memory`);
 - re-plans at every 30-minute slot, and at once when the SoE drifts far from the plan or
   the prices change; publishes p2 (3 h) every slot, p1 (48 h) every 6 h, p0 (1 year) at
   start and weekly;
@@ -28,14 +28,15 @@ import logging
 import math
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
-from bess_dispatch_core.gateway.publish_handle import PublishOutcome
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.publish_handle import PublishOutcome
 from bess_dispatch_core.protocol import (
     DEFAULT_PROFILE,
     Command,
@@ -54,29 +55,29 @@ from bess_dispatch_core.protocol import (
     telemetry_feedback_topic,
 )
 from bess_dispatch_core.protocol.telemetry import Unit
-from optimizer.addon.options import SiteSettings
-from optimizer.addon.service_config import ServiceConfig
+from optimizer.settings.service_config import ServiceConfig
+from optimizer.settings.site import SiteSettings
 from optimizer.site import FloatArray, InputError
 
 from .planner import LAYER_NAMES, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
-from .site_state import (
+from .site_memory import (
     COUNTERS,
     SLOT,
     DamagedStateFileError,
     PastSlot,
     ResponseRecord,
-    SiteState,
+    SiteMemory,
+    StateFileUnreadableError,
     load_state,
     save_state,
     slot_floor,
 )
 from .status import PlanPoint, SiteStatus
-from .telemetry_guard import MAX_FUTURE_SKEW, PhysicalLimits, reading_time_problem
+from .telemetry_guard import MAX_FUTURE_SKEW, SOE, PhysicalLimits, reading_time_problem
 
 _LOGGER = logging.getLogger(__name__)
 
-SOE = "battery_soe"
 MAX_RETRIES = 3
 RETRY_FIRST = timedelta(minutes=1)
 P1_EVERY = timedelta(hours=6)
@@ -87,6 +88,18 @@ UNANSWERED_AFTER = timedelta(minutes=10)  # a command with no response by then i
 # the slots in between.
 STATE_SAVE_EVERY = timedelta(minutes=5)
 STALE_PREFIX = "no telemetry"
+REFUSED_PREFIX = "telemetry refused"
+UNREADABLE_PREFIX = "state file not readable"
+# What a good planning round clears from last_error: each was about a round or a reading,
+# and the round that just succeeded shows the site works again.
+CLEARED_BY_A_GOOD_ROUND = (
+    "planning failed",
+    "planning round failed",
+    "state file damaged",
+    REFUSED_PREFIX,
+)
+# stop() waits this long for rounds still solving (their budget is well under it).
+STOP_WAIT_S = 30.0
 
 
 def utc_now() -> datetime:
@@ -102,7 +115,7 @@ class _Pending:
 @dataclass(slots=True)
 class _SiteRuntime:
     settings: SiteSettings
-    state: SiteState
+    state: SiteMemory
     plan: SitePlan | None = None
     price_version: str | None = None
     p0_sent_this_run: bool = False
@@ -117,6 +130,9 @@ class _SiteRuntime:
     saved_at: datetime | None = None
     rejected: int = 0  # readings refused since start (reported in last_error and the log)
     round: threading.Thread | None = None  # the planning round running or last run
+    # The state file could not be read at start (it may be healthy): not overwritten, and
+    # read again before each round until it can be.
+    restore_pending: bool = False
 
 
 def broker_settings(config: ServiceConfig) -> BrokerSettings:
@@ -161,7 +177,10 @@ class OptimizerService:
         self._lock = threading.RLock()
         self._sites: dict[str, _SiteRuntime] = {}
         for settings in config.options.sites:
-            self._sites[settings.site_id] = _SiteRuntime(settings, self._restored(settings))
+            state, restore_pending = self._restored(settings)
+            self._sites[settings.site_id] = _SiteRuntime(
+                settings, state, restore_pending=restore_pending
+            )
         self.started_at: datetime | None = None
         self.link = MqttLink(
             broker_settings(config),
@@ -174,10 +193,11 @@ class OptimizerService:
                 DEFAULT_PROFILE.filter(TopicKind.COMMAND_RESPONSE, site_id), self._on_message
             )
 
-    def _restored(self, settings: SiteSettings) -> SiteState:
+    def _restored(self, settings: SiteSettings) -> tuple[SiteMemory, bool]:
         """The site's state from its file; a fresh one, with the reason in ``last_error``,
-        when the file is damaged (it is set aside, never overwritten)."""
-        state = SiteState(
+        when the file is damaged (it is set aside, never overwritten) or cannot be read now
+        (then True: it stays in place, to be read again before the next round)."""
+        state = SiteMemory(
             settings.site_id,
             self.config.timezone,
             has_load=settings.has_load,
@@ -185,14 +205,49 @@ class OptimizerService:
             limits=PhysicalLimits.of(settings),
         )
         now = self.clock()
+        pending = not self._load(state, now)
+        self._forget_the_future(state, now)
+        return state, pending
+
+    def _load(self, state: SiteMemory, now: datetime) -> bool:
+        """Fill ``state`` from its file; False only when the file could not be read now."""
         try:
             if load_state(self.config.state_dir, state, now=now):
                 _LOGGER.info(
-                    "site %s: state restored from %s", settings.site_id, self.config.state_dir
+                    "site %s: state restored from %s", state.site_id, self.config.state_dir
                 )
         except DamagedStateFileError as error:
             state.last_error = f"state file damaged: {error}"
-            _LOGGER.error("ALERT site %s: %s", settings.site_id, state.last_error)
+            _LOGGER.error("ALERT site %s: %s", state.site_id, state.last_error)
+        except StateFileUnreadableError as error:
+            state.last_error = (
+                f"{UNREADABLE_PREFIX} (left in place, read again next round): {error}"
+            )
+            _LOGGER.error("ALERT site %s: %s", state.site_id, state.last_error)
+            return False
+        return True
+
+    def _retry_restore(self, runtime: _SiteRuntime, now: datetime) -> None:
+        """Read the file that could not be read at start; once it can, it replaces the
+        fresh state (its history is worth more than the minutes learned since)."""
+        restored = SiteMemory(
+            runtime.settings.site_id,
+            self.config.timezone,
+            has_load=runtime.settings.has_load,
+            pv_system=runtime.settings.pv,
+            limits=PhysicalLimits.of(runtime.settings),
+        )
+        if not self._load(restored, now):
+            with self._lock:
+                runtime.state.last_error = restored.last_error
+            return
+        self._forget_the_future(restored, now)
+        with self._lock:
+            runtime.state = restored
+            runtime.restore_pending = False
+
+    @staticmethod
+    def _forget_the_future(state: SiteMemory, now: datetime) -> None:
         # A reading stamped ahead of our clock (an older version took them) would keep the
         # site fresh until then: forget such times, the next real reading sets them again.
         horizon = now + MAX_FUTURE_SKEW
@@ -203,7 +258,6 @@ class OptimizerService:
         # A counter stamped ahead would make every real reading look older than it.
         state.counters = {m: (v, at) for m, (v, at) in state.counters.items() if at <= horizon}
         state.slot_energy = {t: e for t, e in state.slot_energy.items() if t <= horizon}
-        return state
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -211,12 +265,21 @@ class OptimizerService:
         self.link.start()
 
     def stop(self) -> None:
+        # Rounds still solving finish first (within the solver's budget), so their plans
+        # go out and the saved state includes them.
+        deadline = time.monotonic() + STOP_WAIT_S
+        for runtime in self._sites.values():
+            if runtime.round is not None and runtime.round is not threading.current_thread():
+                runtime.round.join(max(0.0, deadline - time.monotonic()))
+                if runtime.round.is_alive():
+                    _LOGGER.warning(
+                        "site %s: planning round still running at stop", runtime.settings.site_id
+                    )
         self.link.stop()
-        # A round still solving finishes on its own (within the solver's budget); its
-        # publish then fails quietly on the stopped link.
         with self._lock:
             for runtime in self._sites.values():
-                save_state(self.config.state_dir, runtime.state)
+                if not runtime.restore_pending:  # never overwrite a file not yet read
+                    save_state(self.config.state_dir, runtime.state)
 
     def run(self, stop: threading.Event, interval_s: float = 20.0) -> None:
         """Real-time loop for ``serve``: tick until ``stop`` is set."""
@@ -318,7 +381,9 @@ class OptimizerService:
             self._feedback(address.site_id, address.gateway_id, message_id, errors)
 
     @staticmethod
-    def _observe(state: SiteState, metric: str, value: float, at: datetime) -> ProtocolError | None:
+    def _observe(
+        state: SiteMemory, metric: str, value: float, at: datetime
+    ) -> ProtocolError | None:
         """Hand a reading to the state; the refusal if the site's physics rule it out."""
         if metric == SOE:
             problem = state.observe_soe(value, at)
@@ -347,7 +412,7 @@ class OptimizerService:
             runtime.rejected += 1
             count = runtime.rejected
             runtime.state.last_error = (
-                f"telemetry refused ({count} so far): {topic[:200]}: {refusal.message}"
+                f"{REFUSED_PREFIX} ({count} so far): {topic[:200]}: {refusal.message}"
             )
         if count <= 10 or count % 100 == 0:
             _LOGGER.warning(
@@ -447,6 +512,8 @@ class OptimizerService:
     def _round(self, runtime: _SiteRuntime, now: datetime) -> None:
         """One site's round; whatever goes wrong stays with this site and is reported."""
         site_id = runtime.settings.site_id
+        if runtime.restore_pending:
+            self._retry_restore(runtime, now)
         try:
             self._tick_site(runtime, now)
         except Exception as error:
@@ -455,7 +522,8 @@ class OptimizerService:
             _LOGGER.exception("ALERT site %s: planning round failed", site_id)
         try:
             with self._lock:
-                if runtime.saved_at is None or now - runtime.saved_at >= STATE_SAVE_EVERY:
+                due = runtime.saved_at is None or now - runtime.saved_at >= STATE_SAVE_EVERY
+                if due and not runtime.restore_pending:
                     save_state(self.config.state_dir, runtime.state)
                     runtime.saved_at = now
         except OSError as error:
@@ -551,7 +619,7 @@ class OptimizerService:
         return changed
 
     def _replan(
-        self, runtime: _SiteRuntime, inputs: SiteState, now: datetime, layers: set[Priority]
+        self, runtime: _SiteRuntime, inputs: SiteMemory, now: datetime, layers: set[Priority]
     ) -> bool:
         """Plan ``layers`` from ``inputs`` without the lock; then, under it, make it current."""
         try:
@@ -569,7 +637,7 @@ class OptimizerService:
     def _install(self, runtime: _SiteRuntime, plan: SitePlan) -> bool:
         runtime.plan = plan
         if runtime.state.last_error is not None and runtime.state.last_error.startswith(
-            ("planning failed", "planning round failed", "state file damaged")
+            CLEARED_BY_A_GOOD_ROUND
         ):
             runtime.state.last_error = None
         for start, price in zip(plan.slot_starts, plan.prices, strict=True):

@@ -9,7 +9,7 @@ site measured. Both run on a wall-clock grid of 48 local slots per day, so a day
 stays at its local hour across daylight-saving changes; slots without a reading are NaN.
 
 Until there is enough history (or, for PV, without the panels' size and place) the learned
-daily profiles of :class:`~optimizer.service.site_state.SiteState` stand in.
+daily profiles of :class:`~optimizer.service.site_memory.SiteMemory` stand in.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from optimizer.addon.options import PvSystem
 from optimizer.forecast.load_median import RecentMedianProfile
 from optimizer.forecast.pv import RatioForecast, clear_sky_pv_kw
 from optimizer.forecast.pv_nowcast import NowcastForecast
+from optimizer.settings.site import PvSystem
 from optimizer.site import FloatArray
 
 SLOTS_PER_DAY = 48
@@ -36,7 +36,7 @@ HISTORY_DAYS = 7 * 7  # enough calendar days to hold LOAD_DAYS weekend days
 
 
 class Measured(Protocol):
-    """One measured slot (a :class:`~optimizer.service.site_state.PastSlot`)."""
+    """One measured slot (a :class:`~optimizer.service.site_memory.PastSlot`)."""
 
     @property
     def pv_kw(self) -> float: ...

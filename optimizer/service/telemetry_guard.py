@@ -14,7 +14,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from optimizer.addon.options import SiteSettings
+from bess_dispatch_core.protocol.metrics import (
+    BATTERY_CHARGE_AC,
+    BATTERY_DISCHARGE_AC,
+    BATTERY_SOE,
+    METER_EXPORT_AC,
+    METER_IMPORT_AC,
+    SOLAR_NET_GENERATION_AC,
+)
+from optimizer.settings.site import GRID_CONNECTION_KW, SiteSettings
 
 # A gateway's clock may run a little ahead of ours; more than this is not a clock skew.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
@@ -27,15 +35,14 @@ SOE_TOLERANCE_KWH = 0.1
 POWER_MARGIN = 1.5
 # ... plus a counter's rounding (whole kWh on some meters) between two close readings.
 COUNTER_SLACK_KWH = 1.0
-# Without a rated PV peak, the grid connection's size bounds PV, import and export.
-DEFAULT_LIMIT_KW = 100.0
-
-SOE = "battery_soe"
-PV = "solar_net_generation_ac"
-IMPORT = "meter_import_ac"
-EXPORT = "meter_export_ac"
-CHARGE = "battery_charge_ac"
-DISCHARGE = "battery_discharge_ac"
+# The metric names the service reads, under the service's short names (the names
+# themselves have one home, the protocol's catalogue).
+SOE = BATTERY_SOE
+PV = SOLAR_NET_GENERATION_AC
+IMPORT = METER_IMPORT_AC
+EXPORT = METER_EXPORT_AC
+CHARGE = BATTERY_CHARGE_AC
+DISCHARGE = BATTERY_DISCHARGE_AC
 
 
 def reading_time_problem(at: datetime, now: datetime) -> str | None:
@@ -61,13 +68,14 @@ class PhysicalLimits:
 
     @classmethod
     def of(cls, settings: SiteSettings) -> PhysicalLimits:
-        pv = settings.pv.kwp if settings.pv is not None else DEFAULT_LIMIT_KW
+        # Without a rated PV peak, the grid connection's size bounds PV, import and export.
+        pv = settings.pv.kwp if settings.pv is not None else GRID_CONNECTION_KW
         return cls(
             capacity_kwh=settings.battery_capacity_kwh,
             counter_kw={
                 PV: pv,
-                IMPORT: DEFAULT_LIMIT_KW,
-                EXPORT: DEFAULT_LIMIT_KW,
+                IMPORT: GRID_CONNECTION_KW,
+                EXPORT: GRID_CONNECTION_KW,
                 CHARGE: settings.max_charge_kw,
                 DISCHARGE: settings.max_discharge_kw,
             },
@@ -83,7 +91,7 @@ class PhysicalLimits:
 
     def jump_problem(self, metric: str, increase_kwh: float, hours: float) -> str | None:
         """Why a counter's rise over ``hours`` is impossible for this site, or None."""
-        limit_kw = self.counter_kw.get(metric, DEFAULT_LIMIT_KW)
+        limit_kw = self.counter_kw.get(metric, GRID_CONNECTION_KW)
         allowed = limit_kw * POWER_MARGIN * hours + COUNTER_SLACK_KWH
         if math.isfinite(increase_kwh) and increase_kwh <= allowed:
             return None

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from optimizer.addon.options import parse_options
+from optimizer.settings.options import parse_options
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addon"

@@ -7,7 +7,7 @@ from pathlib import Path
 from ha_demo.addon_services import DemoSite, addon_options
 from ha_demo.dashboards import dashboard_config, energy_prefs
 from ha_demo.hass_config import write_hass_config
-from optimizer.addon.options import parse_options
+from optimizer.settings.options import parse_options
 
 ENTITIES = {
     "meter_import_ac": "sensor.grid_import",

@@ -4,10 +4,10 @@ import pytest
 
 from bess_dispatch_core.protocol import ControlMode
 from optimizer.baselines import no_battery, self_consumption_rule
-from optimizer.dispatch import dispatch
 from optimizer.model import optimize
 from optimizer.physics import Action, SlotFlows, step
 from optimizer.site import Battery, Grid, Site, Tariff, Topology
+from tests.optimizer.reference.dispatch import dispatch
 
 BATTERY = Battery(
     capacity_kwh=2.0,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from optimizer.model import optimize
-from optimizer.model_pulp import optimize_pulp
 from optimizer.site import Battery, Grid, Site, SoeWindow, Tariff, Topology
+from tests.optimizer.reference.model_pulp import optimize_pulp
 
 
 def small_battery(**changes: Any) -> Battery:

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer.model import grid_charged_kw, optimize
-from optimizer.model_pulp import optimize_pulp
 from optimizer.site import Battery, Grid, Site, Tariff, Topology
+from tests.optimizer.reference.model_pulp import optimize_pulp
 
 
 def issue_case(topology: Topology) -> Site:

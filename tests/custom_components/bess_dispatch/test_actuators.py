@@ -64,7 +64,9 @@ async def test_home_assistant_actuator_sets_the_number_and_select(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
-    entry.runtime_data.runtime.handle_command(command(Priority.INTRADAY, [-3.25]))
+    await entry.runtime_data.runtime.async_handle_command_payload(
+        command(Priority.INTRADAY, [-3.25]).to_payload()
+    )
     await wait_for(
         hass,
         lambda: hass.states.get("input_number.inverter_setpoint").state == "-3.25",  # type: ignore[union-attr]
@@ -93,7 +95,9 @@ async def test_modbus_actuator_is_checked_then_drives_the_inverter(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
     simulation = sunspec_device.simulation
-    entry.runtime_data.runtime.handle_command(command(Priority.INTRADAY, [2.0]))
+    await entry.runtime_data.runtime.async_handle_command_payload(
+        command(Priority.INTRADAY, [2.0]).to_payload()
+    )
     # The rates land before the mode bits: wait for the battery to actually follow.
     await wait_for(hass, lambda: abs(simulation.battery_power_w - 2000) < 50)
     assert simulation.controls_active
@@ -121,7 +125,7 @@ async def test_unreachable_inverter_is_reported_as_resource_unavailable(
         runtime = entry.runtime_data.runtime
         await sunspec_device.server.shutdown()
         cmd = command(Priority.INTRADAY, [1.0])
-        runtime.handle_command(cmd)
+        await runtime.async_handle_command_payload(cmd.to_payload())
         accepted = await client.next_on(f"res/{SITE}/command")
         assert accepted["status"] == "accepted"
         later = await client.next_on(f"res/{SITE}/command", within=15)

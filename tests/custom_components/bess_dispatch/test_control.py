@@ -141,8 +141,8 @@ async def test_schedule_boundaries_switch_modes_and_announce_them(
         ],
         now=dt_util.utcnow(),
     )
-    runtime.handle_command(cmd)
-    runtime.handle_command(idle)
+    await runtime.async_handle_command_payload(cmd.to_payload())
+    await runtime.async_handle_command_payload(idle.to_payload())
     await hass.async_block_till_done()
     assert state(hass, "sensor", "effective_mode") == "setpoint"
     event_entity = entity_id(hass, "event", "mode_change")
@@ -166,7 +166,9 @@ async def test_soe_updates_apply_the_hard_limits(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:
     entry = await setup_site(hass, mosquitto_broker)
-    entry.runtime_data.runtime.handle_command(command(Priority.INTRADAY, [-4.0]))
+    await entry.runtime_data.runtime.async_handle_command_payload(
+        command(Priority.INTRADAY, [-4.0]).to_payload()
+    )
     await hass.async_block_till_done()
     assert float(state(hass, "sensor", "setpoint")) == -4.0
     set_soc(hass, 10)  # the owner's minimum
@@ -181,7 +183,9 @@ async def test_manual_mode_from_the_select_and_numbers(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:
     entry = await setup_site(hass, mosquitto_broker)
-    entry.runtime_data.runtime.handle_command(command(Priority.INTRADAY, [-1.0]))
+    await entry.runtime_data.runtime.async_handle_command_payload(
+        command(Priority.INTRADAY, [-1.0]).to_payload()
+    )
     await hass.services.async_call(
         "number",
         "set_value",
@@ -329,7 +333,7 @@ async def test_calendar_shows_the_resolved_blocks(
 ) -> None:
     entry = await setup_site(hass, mosquitto_broker)
     cmd = command(Priority.DAY_AHEAD, [2.0, 2.0, -1.0])
-    entry.runtime_data.runtime.handle_command(cmd)
+    await entry.runtime_data.runtime.async_handle_command_payload(cmd.to_payload())
     await hass.async_block_till_done()
     calendar = entity_id(hass, "calendar", "schedule")
     assert hass.states.get(calendar).attributes["message"] == "SETPOINT +2.00 kW"  # type: ignore[union-attr]
@@ -353,7 +357,7 @@ async def test_restart_resumes_the_same_entry(
 ) -> None:
     entry = await setup_site(hass, mosquitto_broker)
     cmd = command(Priority.DAY_AHEAD, [1.7, 1.7])
-    entry.runtime_data.runtime.handle_command(cmd)
+    await entry.runtime_data.runtime.async_handle_command_payload(cmd.to_payload())
     await hass.async_block_till_done()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

@@ -37,5 +37,7 @@ async def test_diagnostics_redact_credentials_and_certificate_paths(
     assert diagnostics["entry"]["data"]["site_id"] == "site-1"
     assert diagnostics["control"]["mode"] == "SELF_CONSUMPTION"
     assert diagnostics["limits"]["max_charge_kw"] == 5.0
+    assert diagnostics["site"]["use_case"] == "ac_link"
+    assert diagnostics["site"]["telemetry_interval_s"] > 0
     assert "meter_import_ac" in diagnostics["telemetry"]["metrics"]
     assert "NO_SCHEDULE" in diagnostics["telemetry"]["active_alerts"]

@@ -124,7 +124,7 @@ async def test_lost_broker_shows_and_publishes_fail_fast_for_the_outbox(
     hass: HomeAssistant, mosquitto_broker: Broker
 ) -> None:
     """HA's MQTT loses its broker: the gateway says so and keeps messages in the outbox."""
-    from custom_components.bess_dispatch.bess_dispatch_core.gateway.publish_handle import (
+    from custom_components.bess_dispatch.bess_dispatch_core.link.publish_handle import (
         PublishOutcome,
     )
 

@@ -146,3 +146,40 @@ async def test_the_largest_command_is_validated_off_the_event_loop(
     assert threads
     assert all(thread is not threading.main_thread() for thread in threads)
     await wait_for(hass, lambda: state(hass, "sensor", "control_source") == "p0")
+
+
+async def test_unloading_the_entry_cancels_a_command_being_handled(
+    hass: HomeAssistant,
+    mosquitto_broker: Broker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command's task belongs to the entry: unload cancels it, so it neither answers on a
+    stopped link nor touches the book of an entry that is gone."""
+    entry = await setup_site(hass, mosquitto_broker)
+    runtime = entry.runtime_data.runtime
+    await wait_for(hass, lambda: runtime.link_status.connected)
+    entered, release, returned = threading.Event(), threading.Event(), threading.Event()
+    real = dispatcher.read_command
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            returned.set()
+
+    monkeypatch.setattr("custom_components.bess_dispatch.runtime.read_command", held)
+    optimizer = OptimizerClient(mosquitto_broker)
+    try:
+        optimizer.publish(COMMAND_TOPIC, json.dumps(p2(1.0)))
+        await wait_for(hass, entered.is_set)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        release.set()
+        await wait_for(hass, returned.is_set)
+        await hass.async_block_till_done()
+        assert runtime.last_response is None
+        assert not [topic for topic, _ in optimizer.received() if topic == RESPONSE_TOPIC]
+    finally:
+        release.set()
+        optimizer.close()

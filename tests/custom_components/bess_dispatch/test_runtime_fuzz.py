@@ -21,7 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from custom_components.bess_dispatch.bess_dispatch_core.gateway.dispatcher import Dispatcher
-from custom_components.bess_dispatch.bess_dispatch_core.gateway.mqtt_link import LinkStatus
+from custom_components.bess_dispatch.bess_dispatch_core.link.mqtt_link import LinkStatus
 from custom_components.bess_dispatch.bess_dispatch_core.protocol.command import Priority
 from custom_components.bess_dispatch.bess_dispatch_core.protocol.limits import MAX_PAYLOAD_BYTES
 from custom_components.bess_dispatch.bess_dispatch_core.protocol.responses import (

@@ -10,7 +10,6 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.bess_dispatch.const import DOMAIN
-from custom_components.bess_dispatch.setup_checks import modbus_devices
 from tests.plugins.mosquitto_broker import Broker, MakeMosquittoBroker
 from tests.plugins.sunspec_device import SunSpecDeviceServer
 
@@ -107,27 +106,3 @@ async def test_refused_credentials_are_not_a_retry(
     assert entry.state is ConfigEntryState.LOADED
     await wait_for(hass, lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
     assert await hass.config_entries.async_unload(entry.entry_id)
-
-
-def test_both_modbus_devices_are_checked_once_each() -> None:
-    source = {
-        "source_type": "modbus",
-        "source_host": "10.0.0.5",
-        "source_port": 502,
-        "source_unit_id": 1,
-    }
-    actuator = {
-        "actuator": "modbus",
-        "modbus_host": "10.0.0.6",
-        "modbus_port": 1502,
-        "modbus_unit_id": 3,
-    }
-    assert modbus_devices(source, actuator) == {("10.0.0.5", 502, 1), ("10.0.0.6", 1502, 3)}
-    same = {
-        "actuator": "modbus",
-        "modbus_host": "10.0.0.5",
-        "modbus_port": 502,
-        "modbus_unit_id": 1,
-    }
-    assert modbus_devices(source, same) == {("10.0.0.5", 502, 1)}
-    assert modbus_devices({"source_type": "entities"}, {"actuator": "none"}) == set()

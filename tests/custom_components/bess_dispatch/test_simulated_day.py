@@ -55,7 +55,7 @@ async def test_simulated_day(
     runtime = entry.runtime_data.runtime
     year = [ScheduleEntry(T0, T0 + timedelta(days=365), power_kw=-0.5)]
     p0 = Command.create(command_id="p0", priority=Priority.FALLBACK, schedule=year, now=T0)
-    assert runtime.handle_command(p0).status == "accepted"
+    assert (await runtime.async_handle_command_payload(p0.to_payload())).status == "accepted"
 
     t = T0
     while t < T0 + timedelta(days=1):
@@ -64,10 +64,14 @@ async def test_simulated_day(
         await hass.async_block_till_done()
         if t.minute == 0 and t.hour % 6 == 0 and t.hour <= 12:
             p1 = layer(Priority.DAY_AHEAD, t, 96, float(t.hour // 6 + 1), f"p1-{t.hour}")
-            assert runtime.handle_command(p1).status == "accepted"
+            assert (
+                await runtime.async_handle_command_payload(p1.to_payload())
+            ).status == "accepted"
         if t <= LAST_P2:
             p2 = layer(Priority.INTRADAY, t, 6, 4.0 if t.hour % 2 else -4.0, f"p2-{t:%H%M}")
-            assert runtime.handle_command(p2).status == "accepted"
+            assert (
+                await runtime.async_handle_command_payload(p2.to_payload())
+            ).status == "accepted"
         if t == OVERRIDE_FROM:
             await hass.services.async_call(
                 DOMAIN,

@@ -17,7 +17,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol.limits import MAX_PACKET_BYTES
 from bess_dispatch_core.protocol.topics import command_topic, lifetime_topic
 from optimizer.addon.service_config import CLIENT_ID

@@ -14,7 +14,7 @@ from optimizer.addon.credentials import (
     CredentialsError,
     broker_credentials,
 )
-from optimizer.addon.options import load_options
+from optimizer.settings.options import load_options
 
 RESOURCES = Path(__file__).parent / "resources"
 

@@ -14,7 +14,7 @@ import pytest
 from optimizer.addon.__main__ import main
 from optimizer.addon.credentials import write_private_file
 from optimizer.addon.password_hash import verify_password
-from optimizer.addon.service_config import load_service_config
+from optimizer.settings.service_config import load_service_config
 
 RESOURCES = Path(__file__).parent / "resources"
 HA_ENV = {

@@ -15,8 +15,8 @@ from optimizer.addon.mosquitto_config import (
     render_password_file,
     write_mosquitto_files,
 )
-from optimizer.addon.options import LogLevel, load_options
 from optimizer.addon.password_hash import verify_password
+from optimizer.settings.options import LogLevel, load_options
 
 RESOURCES = Path(__file__).parent / "resources"
 LAYOUT = MosquittoLayout(

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.addon.options import load_options
 from optimizer.addon.service_config import (
-    ServiceConfigError,
     SupervisorMqtt,
     build_service_config,
+    write_service_config,
+)
+from optimizer.settings.options import load_options
+from optimizer.settings.service_config import (
+    ServiceConfigError,
     load_service_config,
     service_config_to_dict,
-    write_service_config,
 )
 
 RESOURCES = Path(__file__).parent / "resources"
@@ -149,8 +151,20 @@ def test_reading_a_bad_file_names_the_field(tmp_path: Path) -> None:
 
     data["mqtt"]["port"] = "1883"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ServiceConfigError, match=r"config.mqtt.port: must be int"):
+    with pytest.raises(
+        ServiceConfigError, match=r"config\.mqtt\.port: must be an integer, got str"
+    ):
         load_service_config(path)
+    # The shared field reader names every bad field at once, not just the first.
+    del data["mqtt"]["tls"]
+    data["web"]["port"] = True
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ServiceConfigError) as raised:
+        load_service_config(path)
+    for field in ("config.mqtt.port", "config.mqtt.tls: is required", "config.web.port"):
+        assert field in str(raised.value)
+    data["mqtt"]["tls"] = False
+    data["web"]["port"] = 8099
     data["mqtt"]["port"] = 1883
     data["options"]["sites"][0]["max_charge_kw"] = -1
     path.write_text(json.dumps(data), encoding="utf-8")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.service.day_run import demo_config, sample_site
 from optimizer.service.service import OptimizerService
+from optimizer.simulation.day_run import demo_config, sample_site
 
 OFFLINE_T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 

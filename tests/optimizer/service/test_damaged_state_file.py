@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from optimizer.service.day_run import demo_config, sample_site
 from optimizer.service.service import OptimizerService
-from optimizer.service.site_state import SiteState, save_state, state_path
+from optimizer.service.site_memory import SiteMemory, save_state, state_path
+from optimizer.simulation.day_run import demo_config, sample_site
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 SITES = ("site-a", "site-b")
@@ -38,7 +38,7 @@ def _service(state_dir: Path) -> OptimizerService:
 
 
 def _good_state(site_id: str) -> dict[str, Any]:
-    state = SiteState(site_id, "Asia/Tokyo")
+    state = SiteMemory(site_id, "Asia/Tokyo")
     state.observe_soe(4.0, T0 - timedelta(minutes=1))
     state.observe_counter("meter_import_ac", 10.0, T0 - timedelta(minutes=1))
     document: dict[str, Any] = state.to_dict()
@@ -80,7 +80,7 @@ def test_a_damaged_file_is_set_aside_and_the_other_site_is_restored(
     damaged_path = state_path(tmp_path, "site-a")
     damaged_bytes = DAMAGE[damage]("site-a")
     damaged_path.write_bytes(damaged_bytes)
-    healthy = SiteState("site-b", "Asia/Tokyo")
+    healthy = SiteMemory("site-b", "Asia/Tokyo")
     healthy.observe_soe(7.0, T0 - timedelta(minutes=2))
     save_state(tmp_path, healthy)
 
@@ -110,7 +110,7 @@ def test_a_round_that_fails_stays_with_its_site(
         service._sites[site_id].state.observe_soe(5.0, T0)
     original = service._sites["site-a"].state.planning_copy
 
-    def broken_copy() -> SiteState:
+    def broken_copy() -> SiteMemory:
         raise RuntimeError("site-a's state is broken")
 
     monkeypatch.setattr(service._sites["site-a"].state, "planning_copy", broken_copy)
@@ -130,7 +130,7 @@ def test_a_round_that_fails_stays_with_its_site(
 def test_times_ahead_of_the_clock_in_an_old_file_are_forgotten(tmp_path: Path) -> None:
     """An older version took readings stamped in 2100; they must not outrank real ones."""
     future = datetime(2100, 1, 1, tzinfo=UTC)
-    state = SiteState("site-a", "Asia/Tokyo")
+    state = SiteMemory("site-a", "Asia/Tokyo")
     state.observe_soe(4.0, future)
     state.observe_counter("meter_import_ac", 10.0, future)
     save_state(tmp_path, state)

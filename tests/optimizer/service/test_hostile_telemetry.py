@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import (
     LifetimeTelemetry,
     PowerTelemetry,
@@ -30,10 +30,10 @@ from bess_dispatch_core.protocol.topics import (
     power_topic,
     telemetry_feedback_topic,
 )
-from optimizer.service.clock import SimulatedClock
-from optimizer.service.day_run import demo_config, sample_site, wait_for
 from optimizer.service.service import OptimizerService
-from optimizer.service.site_state import PV, SiteState, state_path
+from optimizer.service.site_memory import PV, SiteMemory, state_path
+from optimizer.simulation.clock import SimulatedClock
+from optimizer.simulation.day_run import demo_config, sample_site, wait_for
 from tests.plugins.mosquitto_broker import Broker
 
 T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ class Harness:
     state_dir: Path
 
     @property
-    def state(self) -> SiteState:
+    def state(self) -> SiteMemory:
         return self.service._sites[SITE].state
 
     def send(self, topic: str, payload: bytes) -> Feedback:

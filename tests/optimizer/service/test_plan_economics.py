@@ -8,17 +8,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.service.day_run import sample_site
 from optimizer.service.planner import PLAN_SLOTS, build_site, make_plan
 from optimizer.service.prices import PriceTable
-from optimizer.service.site_state import SLOT, SiteState
+from optimizer.service.site_memory import SLOT, SiteMemory
+from optimizer.simulation.day_run import sample_site
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 
 
-def spread_day() -> tuple[SiteState, PriceTable]:
+def spread_day() -> tuple[SiteMemory, PriceTable]:
     """Cheap nights, dear evenings: a battery earns from the spread."""
-    state = SiteState("demo-site", "Asia/Tokyo")
+    state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(2.0, T0)
     hours = (np.arange(PLAN_SLOTS) * 0.5 + 9) % 24  # T0 is 09:00 in Tokyo
     prices = np.where((hours >= 17) & (hours < 22), 40.0, 12.0)

@@ -16,17 +16,17 @@ import pytest
 from bess_dispatch_core.protocol import Priority
 from optimizer.model import optimize
 from optimizer.result import Plan, PlanStatus
-from optimizer.service.day_run import sample_site
 from optimizer.service.planner import LAYER_BUDGET_S, PLAN_SLOTS, make_plan, plan_budget_s
 from optimizer.service.prices import PriceTable
-from optimizer.service.site_state import SLOT, SiteState
+from optimizer.service.site_memory import SLOT, SiteMemory
 from optimizer.service.status import PlanQuality
+from optimizer.simulation.day_run import sample_site
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 
 
-def hard_day() -> tuple[SiteState, PriceTable]:
-    state = SiteState("demo-site", "Asia/Tokyo")
+def hard_day() -> tuple[SiteMemory, PriceTable]:
+    state = SiteMemory("demo-site", "Asia/Tokyo")
     state.observe_soe(4.0, T0)
     rng = np.random.default_rng(4)
     prices = {T0 + index * SLOT: float(rng.uniform(-5.0, 20.0)) for index in range(PLAN_SLOTS)}

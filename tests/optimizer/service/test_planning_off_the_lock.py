@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import PowerTelemetry
 from bess_dispatch_core.protocol.topics import power_topic
 from optimizer.service import service as service_module
-from optimizer.service.clock import SimulatedClock
-from optimizer.service.day_run import demo_config, sample_site, wait_for
 from optimizer.service.planner import SitePlan
 from optimizer.service.service import OptimizerService
+from optimizer.simulation.clock import SimulatedClock
+from optimizer.simulation.day_run import demo_config, sample_site, wait_for
 from tests.plugins.mosquitto_broker import Broker
 
 T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

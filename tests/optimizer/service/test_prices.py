@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
-from optimizer.addon.options import SpotFormat, TouPeriod
-from optimizer.addon.service_config import HomeAssistantApi
 from optimizer.service.prices import (
     EntityPrices,
     PriceError,
@@ -23,6 +21,8 @@ from optimizer.service.prices import (
     parse_jepx_csv,
     parse_timestamp_price_csv,
 )
+from optimizer.settings.service_config import HomeAssistantApi
+from optimizer.settings.tariff import SpotFormat, TouPeriod
 
 JST = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2026, 11, 21, tzinfo=JST)

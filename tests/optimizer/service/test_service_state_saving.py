@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from optimizer.service.service import STATE_SAVE_EVERY, OptimizerService
-from optimizer.service.site_state import state_path
+from optimizer.service.site_memory import state_path
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 

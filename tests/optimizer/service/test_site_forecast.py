@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.addon.options import PvSystem
 from optimizer.forecast.pv import clear_sky_pv_kw
 from optimizer.service.site_forecast import forecast_site
-from optimizer.service.site_state import PastSlot, SiteState, load_state, save_state
+from optimizer.service.site_memory import PastSlot, SiteMemory, load_state, save_state
+from optimizer.settings.site import PvSystem
 
 SLOT = timedelta(minutes=30)
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -90,12 +90,12 @@ def test_the_load_pattern_stays_at_its_local_hour_across_a_clock_change() -> Non
     assert load.tolist() == pytest.approx([_load_of(start, berlin) for start in starts])
 
 
-def test_site_state_keeps_measured_slots_across_a_restart(tmp_path: Path) -> None:
-    state = SiteState("s1", "Asia/Tokyo", pv_system=PLACE)
+def test_site_memory_keeps_measured_slots_across_a_restart(tmp_path: Path) -> None:
+    state = SiteMemory("s1", "Asia/Tokyo", pv_system=PLACE)
     now = datetime(2026, 6, 5, 3, 0, tzinfo=UTC)
     state.measured = _history(now, 3, TOKYO, ratio=0.5)
     save_state(tmp_path, state)
-    restored = SiteState("s1", "Asia/Tokyo", pv_system=PLACE)
+    restored = SiteMemory("s1", "Asia/Tokyo", pv_system=PLACE)
     assert load_state(tmp_path, restored)
     assert restored.measured == state.measured
     starts = _starts(now, 96)

@@ -55,6 +55,12 @@ def source_unavailable_code(metric: str) -> str:
     return f"{SOURCE_UNAVAILABLE}:{metric}"
 
 
+def unavailable_source(alert: Alert) -> str | None:
+    """The metric a SOURCE_UNAVAILABLE alert (raised or cleared) is about, else None."""
+    kind, _, metric = alert.code.partition(":")
+    return metric if kind == SOURCE_UNAVAILABLE and metric else None
+
+
 class AlertTracker:
     """Active alerts and the rules that raise and clear them; pure (the caller passes now)."""
 
@@ -237,7 +243,7 @@ class AlertTracker:
             code=code, severity=severity, active=active, raised_at=raised_at, message=text, now=now
         )
         return OutgoingMessage(
-            self._topic, alert.to_payload(), TopicKind.ALERT, alert.envelope.message_id
+            self._topic, alert.to_payload(), TopicKind.ALERT, alert.envelope.message_id, alert=alert
         )
 
     def to_dict(self) -> dict[str, Any]:

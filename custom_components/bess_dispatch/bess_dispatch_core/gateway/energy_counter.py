@@ -89,17 +89,6 @@ def _finite(value: float, what: str) -> float:
     return float(value)
 
 
-def soe_kwh(soc_percent: float, capacity_kwh: float) -> float:
-    """State of energy from state of charge (%) and usable capacity (kWh)."""
-    soc = _finite(soc_percent, "soc_percent")
-    capacity = _finite(capacity_kwh, "capacity_kwh")
-    if not 0.0 <= soc <= 100.0:
-        raise ValueError(f"soc_percent must be within 0..100, got {soc}")
-    if capacity <= 0:
-        raise ValueError(f"capacity_kwh must be > 0, got {capacity}")
-    return soc / 100.0 * capacity
-
-
 @dataclass(frozen=True, slots=True)
 class CounterState:
     """What a counter needs to continue after a restart (JSON-friendly via to/from_dict)."""

@@ -34,9 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .mqtt_link import LinkStatus, StateListener
+from ..link.mqtt_link import LinkStatus, StateListener
+from ..link.publish_handle import PublishHandle
 from .outbox import AppendResult, DropCounts, Outbox, OutboxMessage
-from .publish_handle import PublishHandle
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -23,12 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..protocol.metrics import MetricKind, metric
+from ..protocol.metrics import BATTERY_SOE, CURTAILMENT, MetricKind, metric
 from .energy_counter import MeterSemantics, PowerFlow, energy_unit, power_unit
 
 PERCENT = "%"
-BATTERY_SOE = "battery_soe"
-CURTAILMENT = "curtailment"
 
 
 class SourceQuantity(StrEnum):

@@ -27,7 +27,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from ..protocol.metrics import UseCase
+from ..link.backoff import ExponentialBackoff
+from ..protocol.metrics import (
+    BATTERY_CHARGE_AC,
+    BATTERY_CHARGE_DC,
+    BATTERY_DISCHARGE_AC,
+    BATTERY_ENERGY_REMAINING,
+    BATTERY_SOE,
+    BATTERY_TO_INVERTER_DC,
+    INVERTER_NET_OUTPUT_AC,
+    METER_EXPORT_AC,
+    METER_IMPORT_AC,
+    SOLAR_NET_GENERATION_AC,
+    UseCase,
+)
 from ..sunspec.decoding import DecodedModel
 from ..sunspec.errors import SunSpecError, SunSpecModelChainError
 from ..sunspec.modbus_link import ModbusLink
@@ -41,7 +54,6 @@ from ..sunspec.scanner import (
     refresh_model,
     scan_device,
 )
-from .backoff import ExponentialBackoff
 from .energy_counter import MeterSemantics, PowerFlow
 from .metric_source import PERCENT, MetricSource, SourceQuantity
 
@@ -76,12 +88,12 @@ _READINGS: dict[str, tuple[SourceQuantity, str, tuple[tuple[int, ...], ...]]] = 
 #: Which direction of a signed power reading each metric counts (readings.py's signs:
 #: grid + import, battery + charging).
 _FLOWS: dict[tuple[str, str], PowerFlow] = {
-    ("grid_power_w", "meter_import_ac"): PowerFlow.POSITIVE,
-    ("grid_power_w", "meter_export_ac"): PowerFlow.NEGATIVE,
-    ("battery_power_w", "battery_charge_ac"): PowerFlow.POSITIVE,
-    ("battery_power_w", "battery_discharge_ac"): PowerFlow.NEGATIVE,
-    ("battery_power_w", "battery_charge_dc"): PowerFlow.POSITIVE,
-    ("battery_power_w", "battery_to_inverter_dc"): PowerFlow.NEGATIVE,
+    ("grid_power_w", METER_IMPORT_AC): PowerFlow.POSITIVE,
+    ("grid_power_w", METER_EXPORT_AC): PowerFlow.NEGATIVE,
+    ("battery_power_w", BATTERY_CHARGE_AC): PowerFlow.POSITIVE,
+    ("battery_power_w", BATTERY_DISCHARGE_AC): PowerFlow.NEGATIVE,
+    ("battery_power_w", BATTERY_CHARGE_DC): PowerFlow.POSITIVE,
+    ("battery_power_w", BATTERY_TO_INVERTER_DC): PowerFlow.NEGATIVE,
 }
 
 #: Readings that exist but feed no metric (limits, status), named in errors.
@@ -125,24 +137,24 @@ def default_metric_map(device: SunSpecDevice, use_case: UseCase | str) -> dict[s
         return next((c for c in candidates if c in available), None)
 
     proposals: dict[str, str | None] = {
-        "meter_import_ac": first("grid_import_energy_wh", "grid_power_w"),
-        "meter_export_ac": first("grid_export_energy_wh", "grid_power_w"),
-        "battery_soe": first("battery_soc_percent", "battery_stored_energy_wh"),
-        "battery_energy_remaining": first("battery_capacity_wh"),
+        METER_IMPORT_AC: first("grid_import_energy_wh", "grid_power_w"),
+        METER_EXPORT_AC: first("grid_export_energy_wh", "grid_power_w"),
+        BATTERY_SOE: first("battery_soc_percent", "battery_stored_energy_wh"),
+        BATTERY_ENERGY_REMAINING: first("battery_capacity_wh"),
     }
     match use_case:
         case UseCase.AC_LINK:
-            proposals["solar_net_generation_ac"] = first(
+            proposals[SOLAR_NET_GENERATION_AC] = first(
                 "inverter_lifetime_energy_wh", "inverter_ac_power_w"
             )
-            proposals["battery_charge_ac"] = first("battery_power_w")
-            proposals["battery_discharge_ac"] = first("battery_power_w")
+            proposals[BATTERY_CHARGE_AC] = first("battery_power_w")
+            proposals[BATTERY_DISCHARGE_AC] = first("battery_power_w")
         case UseCase.DC_LINK:
-            proposals["inverter_net_output_ac"] = first(
+            proposals[INVERTER_NET_OUTPUT_AC] = first(
                 "inverter_lifetime_energy_wh", "inverter_ac_power_w"
             )
-            proposals["battery_charge_dc"] = first("battery_power_w")
-            proposals["battery_to_inverter_dc"] = first("battery_power_w")
+            proposals[BATTERY_CHARGE_DC] = first("battery_power_w")
+            proposals[BATTERY_TO_INVERTER_DC] = first("battery_power_w")
         case UseCase.STANDALONE:
             pass
     return {name: reading for name, reading in proposals.items() if reading is not None}

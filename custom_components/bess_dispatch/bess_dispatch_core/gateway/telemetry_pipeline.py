@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..protocol.metrics import CURTAILMENT
 from ..protocol.telemetry import LifetimeTelemetry, PowerTelemetry, Unit, WindowedTelemetry
 from ..protocol.topics import DEFAULT_PROFILE, TopicKind, TopicProfile, validate_topic_id
+from ..units import soe_kwh
 from .energy_counter import (
     CounterState,
     EnergyMeterCounter,
@@ -45,9 +47,8 @@ from .energy_counter import (
     PowerFlow,
     PowerIntegratingCounter,
     energy_unit,
-    soe_kwh,
 )
-from .metric_source import CURTAILMENT, MetricSource, SourceQuantity
+from .metric_source import MetricSource, SourceQuantity
 from .outgoing_message import OutgoingMessage
 from .telemetry_scheduler import MetricCadence, TelemetryScheduler
 from .window_accumulator import ClosedWindow, WindowAccumulator

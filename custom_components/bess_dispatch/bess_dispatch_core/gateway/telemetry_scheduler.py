@@ -20,8 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-BATTERY_ENERGY_REMAINING = "battery_energy_remaining"
-CURTAILMENT = "curtailment"
+from ..protocol.metrics import BATTERY_ENERGY_REMAINING, CURTAILMENT
 
 DEFAULT_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(minutes=10)

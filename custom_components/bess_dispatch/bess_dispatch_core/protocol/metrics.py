@@ -5,6 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The metric names that code outside the catalogue refers to by name (gateway sources, the
+# integration's mapping and entities, the optimizer): one spelling, here. The catalogue
+# below uses them too, so a rename cannot leave a copy behind.
+METER_IMPORT_AC = "meter_import_ac"
+METER_EXPORT_AC = "meter_export_ac"
+BATTERY_SOE = "battery_soe"
+BATTERY_ENERGY_REMAINING = "battery_energy_remaining"
+BATTERY_CHARGE_AC = "battery_charge_ac"
+BATTERY_DISCHARGE_AC = "battery_discharge_ac"
+BATTERY_CHARGE_DC = "battery_charge_dc"
+BATTERY_TO_INVERTER_DC = "battery_to_inverter_dc"
+SOLAR_NET_GENERATION_AC = "solar_net_generation_ac"
+INVERTER_NET_OUTPUT_AC = "inverter_net_output_ac"
+CURTAILMENT = "curtailment"
+
 
 class UseCase(StrEnum):
     AC_LINK = "ac_link"
@@ -54,12 +69,10 @@ METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in (
         # Common to all use cases.
-        _energy("meter_export_ac", _R, _ALL, "Energy exported to the grid at the main site meter."),
-        _energy(
-            "meter_import_ac", _R, _ALL, "Energy imported from the grid at the main site meter."
-        ),
+        _energy(METER_EXPORT_AC, _R, _ALL, "Energy exported to the grid at the main site meter."),
+        _energy(METER_IMPORT_AC, _R, _ALL, "Energy imported from the grid at the main site meter."),
         Metric(
-            "battery_soe",
+            BATTERY_SOE,
             "State of Energy: the energy currently stored in the battery.",
             MetricKind.STATE,
             "kWh",
@@ -68,7 +81,7 @@ METRICS: dict[str, Metric] = {
             _ALL,
         ),
         Metric(
-            "battery_energy_remaining",
+            BATTERY_ENERGY_REMAINING,
             "Usable capacity at nominal temperature including degradation and faulty cells "
             "(the most the battery can hold); at least daily.",
             MetricKind.STATE,
@@ -86,7 +99,7 @@ METRICS: dict[str, Metric] = {
             "(AC-link) or inverter_to_load_ac (DC-link).",
         ),
         Metric(
-            "curtailment",
+            CURTAILMENT,
             "Curtailment by the TSO as captured from the on-site curtailment device; sent when "
             "it changes.",
             MetricKind.STATE,
@@ -97,20 +110,20 @@ METRICS: dict[str, Metric] = {
         ),
         # AC-linked battery systems.
         _energy(
-            "solar_net_generation_ac",
+            SOLAR_NET_GENERATION_AC,
             _R,
             _AC,
             "Solar generation after curtailment: solar_to_load_ac + solar_to_battery_ac + "
             "solar_to_grid_ac.",
         ),
         _energy(
-            "battery_charge_ac",
+            BATTERY_CHARGE_AC,
             _R,
             _AC,
             "Energy charged into the battery: grid_to_battery_ac + solar_to_battery_ac.",
         ),
         _energy(
-            "battery_discharge_ac",
+            BATTERY_DISCHARGE_AC,
             _R,
             _AC,
             "Energy discharged from the battery: battery_to_grid_ac + battery_to_load_ac.",
@@ -129,17 +142,17 @@ METRICS: dict[str, Metric] = {
             "Solar generation on the DC side: solar_to_battery_dc + solar_to_inverter_dc.",
         ),
         _energy(
-            "battery_charge_dc",
+            BATTERY_CHARGE_DC,
             _R,
             _DC,
             "Energy charged into the battery on the DC side: solar_to_battery_dc + "
             "inverter_to_battery_dc.",
         ),
         _energy(
-            "battery_to_inverter_dc", _R, _DC, "Energy from the battery to the site inverter (DC)."
+            BATTERY_TO_INVERTER_DC, _R, _DC, "Energy from the battery to the site inverter (DC)."
         ),
         _energy(
-            "inverter_net_output_ac",
+            INVERTER_NET_OUTPUT_AC,
             _L,
             _DC,
             "Net inverter output (to grid minus from grid), AC side: inverter_to_load_ac + "

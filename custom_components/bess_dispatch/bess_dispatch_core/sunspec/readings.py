@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..units import soe_from_percent
 from .decoding import DecodedModel
 from .scanner import SunSpecDevice
 
@@ -70,7 +71,7 @@ def readings_from_models(models: tuple[DecodedModel, ...] | list[DecodedModel]) 
         battery_soc_percent=soc,
         battery_capacity_wh=capacity,
         battery_stored_energy_wh=(
-            soc / 100.0 * capacity if soc is not None and capacity is not None else None
+            soe_from_percent(soc, capacity) if soc is not None and capacity is not None else None
         ),
         battery_power_w=-battery_w if battery_w is not None else None,
         battery_max_charge_w=max_charge,

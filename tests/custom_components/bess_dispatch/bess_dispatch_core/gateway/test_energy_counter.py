@@ -12,7 +12,6 @@ from bess_dispatch_core.gateway.energy_counter import (
     MeterSemantics,
     PowerFlow,
     PowerIntegratingCounter,
-    soe_kwh,
 )
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
@@ -116,14 +115,6 @@ def test_out_of_order_power_readings_are_ignored() -> None:
     counter.update(6.0, _at(1))
     counter.update(100.0, _at(0))
     assert counter.update(6.0, _at(2)) == pytest.approx(0.1)
-
-
-def test_soe_from_soc_and_capacity() -> None:
-    assert soe_kwh(50.0, 13.5) == pytest.approx(6.75)
-    with pytest.raises(ValueError, match="soc_percent"):
-        soe_kwh(101.0, 10.0)
-    with pytest.raises(ValueError, match="capacity_kwh"):
-        soe_kwh(50.0, 0.0)
 
 
 def test_bad_input_names_the_problem() -> None:

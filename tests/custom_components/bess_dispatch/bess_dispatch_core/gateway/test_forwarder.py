@@ -16,11 +16,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
 from bess_dispatch_core.gateway.forwarder import Forwarder
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, LinkStatus, MqttLink
 from bess_dispatch_core.gateway.outbox import DropCounts, DropReason, Outbox, OutboxPolicy
-from bess_dispatch_core.gateway.publish_handle import PublishHandle, PublishOutcome
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, LinkStatus, MqttLink
+from bess_dispatch_core.link.publish_handle import PublishHandle, PublishOutcome
 from bess_dispatch_core.protocol import LifetimeTelemetry
 from bess_dispatch_core.protocol.topics import lifetime_topic
 from tests.plugins.mosquitto_broker import Broker

@@ -6,12 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bess_dispatch_core.gateway.telemetry_scheduler import (
-    BATTERY_ENERGY_REMAINING,
-    CURTAILMENT,
-    MetricCadence,
-    TelemetryScheduler,
-)
+from bess_dispatch_core.gateway.telemetry_scheduler import MetricCadence, TelemetryScheduler
+from bess_dispatch_core.protocol.metrics import BATTERY_ENERGY_REMAINING, CURTAILMENT
 
 T0 = datetime(2026, 11, 21, 4, 0, 20, tzinfo=UTC)  # 20 s past a whole minute
 

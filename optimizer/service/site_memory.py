@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimizer.addon.options import PvSystem
 from optimizer.forecast.load import SmoothedProfile
+from optimizer.settings.site import PvSystem
 
 from . import state_fields as fields
 from . import telemetry_guard
@@ -79,8 +79,11 @@ class ResponseRecord:
     at: datetime
 
 
-class SiteState:
-    """Per-site telemetry, history, forecasts profiles and the layers sent."""
+class SiteMemory:
+    """The service's memory of one site: telemetry, history, forecast profiles, layers sent.
+
+    (Not the gateway's ``control_law.SiteState``, which is one instant's SoE, PV and load.)
+    """
 
     def __init__(
         self,
@@ -215,7 +218,7 @@ class SiteState:
                 del self.measured[start]
         return closed
 
-    def planning_copy(self) -> SiteState:
+    def planning_copy(self) -> SiteMemory:
         """What the planner reads (SoE, measured slots, profiles), detached from this state
         so telemetry can go on while a solve runs off the service lock."""
         planning = copy.copy(self)
@@ -391,13 +394,41 @@ def state_path(state_dir: Path, site_id: str) -> Path:
     return state_dir / f"site-{site_id}.json"
 
 
-def save_state(state_dir: Path, state: SiteState) -> None:
-    """Write atomically: a crash mid-write leaves the previous file."""
+def save_state(state_dir: Path, state: SiteMemory) -> None:
+    """Write atomically and durably: a crash or power cut mid-write leaves the previous file.
+
+    The bytes reach the disk (fsync) before the rename, or a power cut after it could leave
+    an empty file under the real name; the directory is synced so the rename itself lasts.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_path(state_dir, state.site_id)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state.to_dict()), encoding="utf-8")
+    with temporary.open("w", encoding="utf-8") as file:
+        file.write(json.dumps(state.to_dict()))
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(temporary, path)
+    _sync_directory(state_dir)
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:  # a platform without directory handles: the rename is all we can do
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the file itself is synced
+    finally:
+        os.close(descriptor)
+
+
+class StateFileUnreadableError(OSError):
+    """The state file is there but could not be read now (I/O error, permissions, a lock).
+
+    Nothing says the file is damaged, so it stays where it is, untouched.
+    """
 
 
 class DamagedStateFileError(ValueError):
@@ -409,19 +440,25 @@ class DamagedStateFileError(ValueError):
         self.set_aside = set_aside
 
 
-def load_state(state_dir: Path, state: SiteState, *, now: datetime | None = None) -> bool:
+def load_state(state_dir: Path, state: SiteMemory, *, now: datetime | None = None) -> bool:
     """Restore ``state`` from its file; False when there is none.
 
     A file that cannot be read whole (not JSON, truncated, empty, wrong shape or types) is
     renamed to ``site-<id>.json.damaged-<time>`` so nothing is lost and the next save does
     not overwrite it, and :class:`DamagedStateFileError` is raised; ``state`` is then unchanged.
+    A file that cannot be read at the moment (an OSError) may be healthy: it is left in place
+    and :class:`StateFileUnreadableError` is raised.
     """
     path = state_path(state_dir, state.site_id)
     if not path.is_file():
         return False
     try:
-        state.restore(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RecursionError) as error:
+        data = path.read_bytes()
+    except OSError as error:
+        raise StateFileUnreadableError(error.errno, f"{path}: {error.strerror}") from error
+    try:
+        state.restore(json.loads(data.decode("utf-8")))
+    except (ValueError, RecursionError) as error:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
         aside: Path | None = path.with_name(f"{path.name}.damaged-{stamp}")
         try:

@@ -17,10 +17,10 @@ import pytest
 
 from bess_dispatch_core.protocol import Priority
 from optimizer.baselines import self_consumption_rule
-from optimizer.service.day_run import DayRun, demo_config, sample_site, wait_for
 from optimizer.service.planner import build_site
-from optimizer.service.sample_profiles import DayProfiles, sample_days
 from optimizer.service.service import OptimizerService
+from optimizer.simulation.day_run import DayRun, demo_config, sample_site, wait_for
+from optimizer.simulation.sample_profiles import DayProfiles, sample_days
 from tests.plugins.mosquitto_broker import Broker
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -3,8 +3,8 @@
 import json
 import urllib.request
 
-from optimizer.addon.service_config import WebSettings
-from optimizer.service.web_thread import WebThread
+from optimizer.settings.service_config import WebSettings
+from optimizer.web.web_thread import WebThread
 from tests.helpers.status_samples import InMemoryStatusSource, sample_plan, sample_status
 
 

@@ -1,4 +1,8 @@
-"""``python -m optimizer serve --config FILE``: the service in real time until SIGTERM."""
+"""``python -m optimizer serve --config FILE``: the service in real time until SIGTERM.
+
+The one place that wires the live service (:mod:`optimizer.service`) to its web server
+(:mod:`optimizer.web`): neither room imports the other's runtime.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from optimizer.addon.service_config import ServiceConfigError, load_service_config
-
-from .service import OptimizerService
-from .web_thread import WebThread
+from optimizer.service.service import OptimizerService
+from optimizer.settings.service_config import ServiceConfigError, load_service_config
+from optimizer.web.web_thread import WebThread
 
 _LOG_LEVELS = {"trace": logging.DEBUG, "notice": logging.INFO, "fatal": logging.CRITICAL}
 

@@ -1,15 +1,15 @@
-"""One call for a caller (e.g. the future ``serve`` command): plan, baselines, modes."""
+"""Test reference: plan, baselines and modes in one call, checked against each other."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .baselines import no_battery, self_consumption_rule
-from .model import optimize
-from .modes import plan_actions
-from .physics import Action
-from .result import Plan
-from .site import Site
+from optimizer.baselines import no_battery, self_consumption_rule
+from optimizer.model import optimize
+from optimizer.modes import plan_actions
+from optimizer.physics import Action
+from optimizer.result import Plan
+from optimizer.site import Site
 
 
 @dataclass(frozen=True, slots=True)

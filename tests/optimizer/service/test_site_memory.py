@@ -10,14 +10,14 @@ import pytest
 from bess_dispatch_core.protocol import CommandResponse, ErrorCode, Priority, ProtocolError
 from optimizer.service.service import MAX_RETRIES, OptimizerService, _Pending
 from optimizer.service.site_forecast import HISTORY_DAYS
-from optimizer.service.site_state import (
+from optimizer.service.site_memory import (
     CHARGE,
     DISCHARGE,
     EXPORT,
     IMPORT,
     PV,
     PastSlot,
-    SiteState,
+    SiteMemory,
     load_state,
     save_state,
 )
@@ -25,13 +25,13 @@ from optimizer.service.site_state import (
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
 
 
-def _feed(state: SiteState, at: datetime, lifetimes: dict[str, float]) -> None:
+def _feed(state: SiteMemory, at: datetime, lifetimes: dict[str, float]) -> None:
     for metric, value in lifetimes.items():
         state.observe_counter(metric, value, at)
 
 
 def test_counters_become_pv_and_load_per_slot_split_by_time(tmp_path: Path) -> None:
-    state = SiteState("s1", "UTC")
+    state = SiteMemory("s1", "UTC")
     _feed(state, T0, {PV: 0, IMPORT: 0, EXPORT: 0, CHARGE: 0, DISCHARGE: 0})
     # 45 minutes: PV 3 kWh, import 0.75, export 0, charge 1.5, discharge 0 (even rates).
     end = T0 + timedelta(minutes=45)
@@ -48,14 +48,14 @@ def test_counters_become_pv_and_load_per_slot_split_by_time(tmp_path: Path) -> N
     assert state.history == [slot]  # for the plan page
 
     save_state(tmp_path, state)
-    restored = SiteState("s1", "UTC")
+    restored = SiteMemory("s1", "UTC")
     assert load_state(tmp_path, restored)
     assert restored.to_dict() == state.to_dict()
-    assert not load_state(tmp_path, SiteState("other", "UTC"))
+    assert not load_state(tmp_path, SiteMemory("other", "UTC"))
 
 
 def test_measured_slots_older_than_the_history_are_dropped() -> None:
-    state = SiteState("s1", "UTC")
+    state = SiteMemory("s1", "UTC")
     old = T0 - timedelta(days=HISTORY_DAYS + 2)
     state.measured[old] = PastSlot(old, 1.0, 1.0, 0.0, None)
     _feed(state, T0, {PV: 0, IMPORT: 0, EXPORT: 0, CHARGE: 0, DISCHARGE: 0})
@@ -65,7 +65,7 @@ def test_measured_slots_older_than_the_history_are_dropped() -> None:
 
 
 def test_a_counter_reset_adds_no_energy() -> None:
-    state = SiteState("s1", "UTC")
+    state = SiteMemory("s1", "UTC")
     state.observe_counter(PV, 100.0, T0)
     state.observe_counter(PV, 2.0, T0 + timedelta(minutes=10))
     assert state.slot_energy == {}

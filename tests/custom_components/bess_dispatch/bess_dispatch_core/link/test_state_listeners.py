@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bess_dispatch_core.gateway.state_listeners import StateListeners
+from bess_dispatch_core.link.state_listeners import StateListeners
 
 
 def test_a_failing_listener_is_logged_and_the_others_still_hear(

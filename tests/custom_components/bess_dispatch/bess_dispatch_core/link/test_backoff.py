@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bess_dispatch_core.gateway.backoff import OUTAGE_SHARE, ExponentialBackoff
+from bess_dispatch_core.link.backoff import OUTAGE_SHARE, ExponentialBackoff
 
 
 def test_ceiling_doubles_up_to_the_maximum() -> None:

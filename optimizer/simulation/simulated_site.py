@@ -14,14 +14,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.control_law import HardLimits
-from bess_dispatch_core.gateway.control_law import SiteState as GatewaySiteState
+from bess_dispatch_core.gateway.control_law import HardLimits, SiteState
 from bess_dispatch_core.gateway.dispatcher import Dispatcher
 from bess_dispatch_core.gateway.energy_counter import MeterSemantics
 from bess_dispatch_core.gateway.metric_source import MetricSource, SourceQuantity
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.gateway.telemetry_pipeline import TelemetryPipeline
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.mqtt_link import BrokerSettings, MqttLink
 from bess_dispatch_core.protocol import (
     ControlMode,
     Priority,
@@ -31,17 +30,17 @@ from bess_dispatch_core.protocol import (
     parse_telemetry_feedback,
     telemetry_feedback_topic,
 )
-from optimizer.addon.options import SiteSettings
+from bess_dispatch_core.units import soe_from_percent
 from optimizer.gateway_execution import executed_action
 from optimizer.physics import step
+from optimizer.service.planner import TOPOLOGY, battery_of
+from optimizer.service.telemetry_guard import CHARGE, DISCHARGE, EXPORT, IMPORT, PV, SOE
+from optimizer.settings.site import GRID_CONNECTION_KW, SiteSettings
 from optimizer.site import Grid
 
-from .planner import GRID_LIMIT_KW, TOPOLOGY, battery_of
 from .sample_profiles import DayProfiles
-from .site_state import CHARGE, DISCHARGE, EXPORT, IMPORT, PV
 
 _LOGGER = logging.getLogger(__name__)
-SOE = "battery_soe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +94,8 @@ class SimulatedSite:
         self.profiles = profiles
         capacity = settings.battery_capacity_kwh
         self.limits = HardLimits(
-            soe_min_kwh=capacity * settings.min_soe_percent / 100,
-            soe_max_kwh=capacity * settings.max_soe_percent / 100,
+            soe_min_kwh=soe_from_percent(settings.min_soe_percent, capacity),
+            soe_max_kwh=soe_from_percent(settings.max_soe_percent, capacity),
             max_charge_kw=settings.max_charge_kw,
             max_discharge_kw=settings.max_discharge_kw,
         )
@@ -180,7 +179,7 @@ class SimulatedSite:
         index = self.profiles.index(start)
         pv, load = float(self.profiles.pv_kw[index]), float(self.profiles.load_kw[index])
         price = float(self.profiles.import_price[index])
-        state = self.dispatcher.evaluate(start, GatewaySiteState(self.soe_kwh, pv, load))
+        state = self.dispatcher.evaluate(start, SiteState(self.soe_kwh, pv, load))
         decision = state.decision
         hours = (end - start).total_seconds() / 3600
         topology = TOPOLOGY[self.settings.use_case]
@@ -188,8 +187,8 @@ class SimulatedSite:
             topology,
             battery_of(self.settings, self.soe_kwh, 0.0),
             Grid(
-                GRID_LIMIT_KW,
-                GRID_LIMIT_KW,
+                GRID_CONNECTION_KW,
+                GRID_CONNECTION_KW,
                 inverter_max_kw=max(self.settings.max_charge_kw, self.settings.max_discharge_kw),
             ),
             soe_kwh=self.soe_kwh,

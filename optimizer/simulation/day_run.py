@@ -14,28 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bess_dispatch_core.gateway.mqtt_link import BrokerSettings
-from optimizer.addon.options import (
-    AddonOptions,
-    BrokerMode,
-    LogLevel,
-    SiteSettings,
-    SpotFormat,
-    TariffKind,
-    TariffSettings,
-    UseCase,
-)
-from optimizer.addon.options import BrokerSettings as AddonBroker
-from optimizer.addon.service_config import (
+from bess_dispatch_core.link.mqtt_link import BrokerSettings
+from optimizer.service.service import OptimizerService
+from optimizer.settings.broker import BrokerMode, BrokerOptions
+from optimizer.settings.options import AddonOptions, LogLevel
+from optimizer.settings.service_config import (
     HomeAssistantApi,
     MqttConnection,
     ServiceConfig,
     WebSettings,
 )
+from optimizer.settings.site import SiteSettings, UseCase
+from optimizer.settings.tariff import SpotFormat, TariffKind, TariffSettings
 
 from .clock import SimulatedClock
 from .sample_profiles import DayProfiles
-from .service import OptimizerService
 from .simulated_site import SimulatedSite
 
 STEP = timedelta(minutes=5)
@@ -81,7 +74,7 @@ def demo_config(
             export_price=export_price,
             currency="JPY",
         ),
-        broker=AddonBroker(mode=BrokerMode.OWN, tls=False, certfile="", keyfile=""),
+        broker=BrokerOptions(mode=BrokerMode.OWN, tls=False, certfile="", keyfile=""),
         log_level=LogLevel.INFO,
         test_mode=test_mode,
     )

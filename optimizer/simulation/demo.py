@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimizer.baselines import no_battery, self_consumption_rule
-from optimizer.service.day_run import DayRun, demo_config, sample_site
 from optimizer.service.planner import build_site
-from optimizer.service.sample_profiles import DayProfiles, sample_days, tokyo_days
-from optimizer.service.simulated_site import SimulatedSite
+from optimizer.simulation.day_run import DayRun, demo_config, sample_site
+from optimizer.simulation.sample_profiles import DayProfiles, sample_days, tokyo_days
+from optimizer.simulation.simulated_site import SimulatedSite
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from bess_dispatch_core.gateway.backoff import ExponentialBackoff
-from bess_dispatch_core.gateway.link_failure import LinkError, LinkFailure
-from bess_dispatch_core.gateway.mqtt_link import (
+from bess_dispatch_core.link.backoff import ExponentialBackoff
+from bess_dispatch_core.link.link_failure import LinkError, LinkFailure
+from bess_dispatch_core.link.mqtt_link import (
     BrokerSettings,
     LinkStatus,
     MqttLink,
     MqttProtocol,
     probe_broker,
 )
-from bess_dispatch_core.gateway.tls_context import TlsConfigError, TlsSettings, build_tls_context
+from bess_dispatch_core.link.tls_context import TlsConfigError, TlsSettings, build_tls_context
 from tests.plugins.mosquitto_broker import Broker
 
 TIMEOUT_S = 5.0

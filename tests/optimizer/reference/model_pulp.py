@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pulp
 
-from .model import assemble_plan
-from .result import Plan
-from .site import Site, Topology
+from optimizer.model import assemble_plan
+from optimizer.result import Plan
+from optimizer.site import Site, Topology
 
 
 def _solver(name: str, time_limit: float | None) -> pulp.LpSolver:

@@ -6,11 +6,10 @@ import asyncio
 import logging
 import threading
 
-from optimizer.addon.service_config import WebSettings
+from optimizer.service.status import StatusSource
+from optimizer.settings.service_config import WebSettings
 from optimizer.web.app import create_app
 from optimizer.web.server import start_web_server
-
-from .status import StatusSource
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -9,21 +9,19 @@ from typing import Any
 
 import pytest
 
-from optimizer.addon.options import (
-    BrokerMode,
+from optimizer.settings.broker import BrokerMode
+from optimizer.settings.options import (
     LogLevel,
     OptionsError,
-    PvSystem,
-    SpotFormat,
-    TariffKind,
-    TouPeriod,
-    UseCase,
     load_options,
     options_to_dict,
     parse_options,
 )
+from optimizer.settings.site import PvSystem, UseCase
+from optimizer.settings.tariff import SpotFormat, TariffKind, TouPeriod
 
-RESOURCES = Path(__file__).parent / "resources"
+# The add-on options files the add-on tests use too.
+RESOURCES = Path(__file__).parents[1] / "addon" / "resources"
 
 
 def example(name: str) -> dict[str, Any]:

@@ -1,0 +1,181 @@
+"""One site as the optimizer knows it: its gateway, its battery and the owner's hard limits.
+
+Read from the add-on's options (``sites[...]``); the service plans with it and the
+simulation runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The one UseCase (the integration's config flow uses the same values); re-exported here so
+# a reader of the settings finds every type a site has in one module.
+from bess_dispatch_core.protocol.metrics import UseCase
+
+from .field_reader import FieldReader, json_kind
+
+__all__ = [
+    "GRID_CONNECTION_KW",
+    "ID_PATTERN",
+    "PvSystem",
+    "SiteSettings",
+    "UseCase",
+    "parse_sites",
+]
+
+# Ids become MQTT topic levels, Mosquitto usernames ("site.gateway") and ACL lines, so they
+# are narrower than the protocol's rule (no "/", "+", "#"): no dots, spaces or "%" either.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# A home's grid connection is not the binding limit of its battery: without a rated figure,
+# plans and the telemetry guard take this size for the connection (and for PV).
+GRID_CONNECTION_KW = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class PvSystem:
+    """Where the panels are and their peak power: enough for a clear-sky PV forecast."""
+
+    kwp: float
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """One site: its gateway, its battery and the owner's hard limits."""
+
+    site_id: str
+    gateway_id: str
+    use_case: UseCase
+    battery_capacity_kwh: float
+    max_charge_kw: float
+    max_discharge_kw: float
+    min_soe_percent: float
+    max_soe_percent: float
+    round_trip_efficiency: float
+    has_load: bool
+    gateway_password: str | None  # None: the add-on generates one
+    pv: PvSystem | None = None  # None: the PV forecast learns a daily profile instead
+
+    @property
+    def gateway_username(self) -> str:
+        """The gateway's broker username; ids never contain ".", so it is unambiguous."""
+        return f"{self.site_id}.{self.gateway_id}"
+
+
+def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | None:
+    if not isinstance(raw, Mapping):
+        reader.fail(path, f"must be an object, got {json_kind(raw)}")
+        return None
+    before = len(reader.problems)
+    id_hint = "1-64 letters, digits, '_' or '-', starting with a letter or digit"
+    site_id = reader.text(raw, "site_id", f"{path}.site_id", pattern=ID_PATTERN, hint=id_hint)
+    gateway_id = reader.text(
+        raw, "gateway_id", f"{path}.gateway_id", pattern=ID_PATTERN, hint=id_hint
+    )
+    use_case = reader.choice(raw, "use_case", f"{path}.use_case", UseCase, None)
+    capacity = reader.number(
+        raw,
+        "battery_capacity_kwh",
+        f"{path}.battery_capacity_kwh",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    max_charge = reader.number(
+        raw, "max_charge_kw", f"{path}.max_charge_kw", minimum=0.0, exclusive_minimum=True
+    )
+    max_discharge = reader.number(
+        raw, "max_discharge_kw", f"{path}.max_discharge_kw", minimum=0.0, exclusive_minimum=True
+    )
+    min_soe = reader.number(
+        raw, "min_soe_percent", f"{path}.min_soe_percent", minimum=0.0, maximum=100.0
+    )
+    max_soe = reader.number(
+        raw, "max_soe_percent", f"{path}.max_soe_percent", minimum=0.0, maximum=100.0
+    )
+    if min_soe >= max_soe:  # NaN (already reported) compares False
+        reader.fail(
+            f"{path}.min_soe_percent",
+            f"{min_soe:g} must be below max_soe_percent ({max_soe:g})",
+        )
+    efficiency = reader.number(
+        raw,
+        "round_trip_efficiency",
+        f"{path}.round_trip_efficiency",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+    )
+    has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
+    pv = _parse_pv(reader, raw, path)
+    password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
+    if password is not None and len(password) < 12:
+        reader.fail(f"{path}.gateway_password", "must be at least 12 characters (or left empty)")
+    if password is not None and any(c in password for c in "\n\r\x00"):
+        reader.fail(f"{path}.gateway_password", "must not contain line breaks")
+    if len(reader.problems) > before:
+        return None
+    assert site_id is not None
+    assert gateway_id is not None
+    assert use_case is not None
+    return SiteSettings(
+        site_id=site_id,
+        gateway_id=gateway_id,
+        use_case=use_case,
+        battery_capacity_kwh=capacity,
+        max_charge_kw=max_charge,
+        max_discharge_kw=max_discharge,
+        min_soe_percent=min_soe,
+        max_soe_percent=max_soe,
+        round_trip_efficiency=efficiency,
+        # A stand-alone battery has, by definition, no on-site load (as in the config flow).
+        has_load=has_load and use_case is not UseCase.STANDALONE,
+        gateway_password=password,
+        pv=pv if use_case is not UseCase.STANDALONE else None,
+    )
+
+
+PV_KEYS = ("pv_kwp", "latitude", "longitude")
+
+
+def _parse_pv(reader: FieldReader, raw: Mapping[str, Any], path: str) -> PvSystem | None:
+    """The three PV keys come together: a clear-sky forecast needs all of them."""
+    given = [key for key in PV_KEYS if raw.get(key) is not None]
+    if not given:
+        return None
+    for key in PV_KEYS:
+        if key not in given:
+            reader.fail(f"{path}.{key}", f"is required with {', '.join(given)}")
+    if len(given) < len(PV_KEYS):
+        return None
+    kwp = reader.number(
+        raw, "pv_kwp", f"{path}.pv_kwp", minimum=0.0, maximum=1000.0, exclusive_minimum=True
+    )
+    latitude = reader.number(raw, "latitude", f"{path}.latitude", minimum=-90.0, maximum=90.0)
+    longitude = reader.number(raw, "longitude", f"{path}.longitude", minimum=-180.0, maximum=180.0)
+    return PvSystem(kwp, latitude, longitude)
+
+
+def parse_sites(reader: FieldReader, options: Mapping[str, Any]) -> tuple[SiteSettings, ...]:
+    raw_sites = options.get("sites")
+    if not isinstance(raw_sites, list) or not raw_sites:
+        reader.fail("sites", "at least one site is required")
+        return ()
+    sites: list[SiteSettings] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_sites):
+        site = _parse_site(reader, raw, f"sites[{index}]")
+        if site is None:
+            continue
+        if site.site_id in seen:
+            reader.fail(
+                f"sites[{index}].site_id",
+                f"{site.site_id!r} is already used by sites[{seen[site.site_id]}]",
+            )
+            continue
+        seen[site.site_id] = index
+        sites.append(site)
+    return tuple(sites)
