@@ -21,6 +21,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "addon": ("optimizer.service", "optimizer.web", "optimizer.simulation"),
     "web": ("optimizer.addon", "optimizer.simulation", "optimizer.settings.options"),
     "simulation": ("optimizer.addon", "optimizer.web"),
+    # FCR (#19): model-side and backtest code; the service uses it, never the reverse.
+    "fcr": (
+        "optimizer.service",
+        "optimizer.addon",
+        "optimizer.web",
+        "optimizer.simulation",
+        "optimizer.serve",
+    ),
 }
 # The one door between web/ and service/: the status the service publishes.
 WEB_MAY_IMPORT_FROM_SERVICE = {"optimizer.service.status"}
