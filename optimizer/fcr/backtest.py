@@ -51,11 +51,11 @@ from ..model import optimize
 from ..modes import plan_actions
 from ..physics import Action, SlotFlows
 from ..site import Battery, Site, Tariff, Topology
-from .block_calendar import BLOCK_HOURS, horizon_blocks, market_for, offer_window
+from .block_calendar import BLOCK_HOURS, BLOCKS_PER_DAY, horizon_blocks, market_for, offer_window
 from .cancellation import review_awards
 from .history import BlockHistory, load_block_history
 from .market import SLOT_PRICE_HOURS, FcrProduct
-from .price_forecast import forecast_blocks
+from .price_forecast import forecast_blocks, forecast_errors
 
 _TOL_KW = 1e-6
 LEAD_SLOTS = 2  # the gateway keeps an award's band from an hour before its block
@@ -421,4 +421,27 @@ def _command(args: argparse.Namespace) -> int:
     print(format_table(results))
     for r in results:
         print(f"{r.scenario} {'+ FCR' if r.with_fcr else 'energy'}: plan statuses {r.statuses}")
+    print(format_forecast_errors(history, first_day, args.days, args.product))
     return 0
+
+
+def format_forecast_errors(history: BlockHistory, first_day: date, days: int, product: str) -> str:
+    """The block price forecasts' errors over the backtest window (published history only)."""
+    first = history.index_of(pd.Timestamp(first_day, tz="Asia/Tokyo"))
+    last = min(first + days * BLOCKS_PER_DAY, len(history.starts))
+    header = (
+        f"{'forecast of ' + product + ' block earnings':<36} {'MAE':>7} {'bias':>7} {'actual':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for days_back in (7, 28):
+        for error in forecast_errors(history, first, last, days_back):
+            if days_back == 28 and error.method.startswith("same block the day"):
+                continue  # the same method at both lengths
+            lines.append(
+                f"{error.method:<36} {error.mae:>7.2f} {error.bias:>7.2f} {error.mean_actual:>7.2f}"
+            )
+    lines.append(
+        f"JPY per kW per 30 min, {last - first} blocks; actual = mean earnings of one kW offered "
+        "(0 where the area did not clear); the backtest uses 'the day before'"
+    )
+    return "\n".join(lines)

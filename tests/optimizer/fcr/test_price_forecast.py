@@ -65,3 +65,13 @@ def test_reading_the_eprx_file_refuses_what_it_cannot_use(tmp_path) -> None:  # 
         load_block_history(tmp_path, product="afrr")
     with pytest.raises(KeyError, match="not in the history"):
         read.index_of(pd.Timestamp("2030-01-01", tz="Asia/Tokyo"))
+
+
+def test_error_table_lists_every_method() -> None:
+    from datetime import date
+
+    from optimizer.fcr.backtest import format_forecast_errors
+
+    table = format_forecast_errors(history(), date(2024, 4, 29), 3, "fcr")
+    assert "same block the day before" in table
+    assert "24 blocks" in table
