@@ -11,9 +11,11 @@ FCR (EPRX online primary control by default): the plan's block capacities are th
 block's offer counts from the last re-plan before its window closes (14:00 the day before).
 Price taker: an offer is awarded in full when the Tokyo area cleared in that block and paid
 the block's average price x the aggregator's share; from then on the award is a duty in every
-plan; awards more than an hour ahead that the plan can no longer keep are cancelled (unpaid).
-During an awarded block the gateway's hard limits hold the band free (power limits minus the
-capacity, SoE window narrowed by the activation energy, export limit minus the capacity), and
+plan; awards more than an hour ahead that the plan can no longer keep are cancelled (unpaid;
+a plan without a solver answer cancels nothing). During an awarded block the gateway's hard
+limits hold the band free (power limits minus the capacity, SoE window narrowed by the
+activation energy, export limit minus the capacity); in the block before, the SoE window is
+already narrowed, and in both the gateway follows the plan's baseline power. And
 every executed slot is checked against the full reserve: power headroom both ways (battery,
 import, export) and the SoE band at the slot's start and end. Block prices in the plan: the
 forecast of :mod:`optimizer.fcr.price_forecast` (published results only).
@@ -50,6 +52,7 @@ from ..gateway_execution import execute, hard_limits
 from ..model import optimize
 from ..modes import plan_actions
 from ..physics import Action, SlotFlows
+from ..result import PlanStatus
 from ..site import Battery, Site, Tariff, Topology
 from .block_calendar import BLOCK_HOURS, BLOCKS_PER_DAY, horizon_blocks, market_for, offer_window
 from .cancellation import review_awards
@@ -58,7 +61,7 @@ from .market import SLOT_PRICE_HOURS, FcrProduct
 from .price_forecast import forecast_blocks, forecast_errors
 
 _TOL_KW = 1e-6
-LEAD_SLOTS = 2  # the gateway keeps an award's band from an hour before its block
+LEAD_SLOTS = 6  # the gateway keeps an award's band from 3 hours before its block
 KEPT_TOL_KW = 1e-3  # a reserve kept to within 1 W counts as kept (execution rounding)
 
 
@@ -265,7 +268,11 @@ def run(
                 if history.cleared[position]:
                     awards[block.start] = offer
                     paid[block.start] = offer * float(value[position])
-            cancel, at_risk = review_awards(site, plan, [b.start for b in blocks], now)
+            # A plan without a solver answer (RULE) is no evidence an award is lost.
+            if plan.status is PlanStatus.RULE:
+                cancel, at_risk = [], []
+            else:
+                cancel, at_risk = review_awards(site, plan, [b.start for b in blocks], now)
             for item in cancel:
                 counts["cancelled"] += 1
                 awards[item.block_start] = 0.0  # withdrawn: no duty, no payment
@@ -286,7 +293,7 @@ def run(
                 slot_battery, slot_limits = banded(
                     battery, limits, reserve, duration, soe_reserve_kw=max(reserve, upcoming)
                 )
-                # Within and just before an awarded block the gateway follows the baseline
+                # Within and in the block before an award the gateway follows the baseline
                 # (the plan's battery power), which keeps the SoE on the planned path.
                 action = Action(ControlMode.SETPOINT, power_kw=float(plan.battery_kw[k]))
             soe_start = soe
