@@ -55,7 +55,7 @@ from ..physics import Action, SlotFlows
 from ..result import PlanStatus
 from ..site import Battery, Site, Tariff, Topology
 from .block_calendar import BLOCK_HOURS, BLOCKS_PER_DAY, horizon_blocks, market_for, offer_window
-from .cancellation import review_awards
+from .cancellation import AtRisk, Cancellation, review_awards
 from .history import BlockHistory, load_block_history
 from .market import SLOT_PRICE_HOURS, FcrProduct
 from .price_forecast import forecast_blocks, forecast_errors
@@ -269,9 +269,9 @@ def run(
                     awards[block.start] = offer
                     paid[block.start] = offer * float(value[position])
             # A plan without a solver answer (RULE) is no evidence an award is lost.
-            if plan.status is PlanStatus.RULE:
-                cancel, at_risk = [], []
-            else:
+            cancel: list[Cancellation] = []
+            at_risk: list[AtRisk] = []
+            if plan.status is not PlanStatus.RULE:
                 cancel, at_risk = review_awards(site, plan, [b.start for b in blocks], now)
             for item in cancel:
                 counts["cancelled"] += 1
