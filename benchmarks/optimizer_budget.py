@@ -12,6 +12,11 @@ hard class rarely closes its last 1e-5 within minutes); its own statuses are pri
 non-hard instances the independent PuLP twin (binaries in every slot, PuLP + HiGHS) is also
 solved, as a check that both formulations reach the same optimum.
 
+``--fcr-share`` (default 0: the instances above, unchanged) turns that share of the random
+instances into class ``fcr``: the same site with EPRX FCR blocks of 6 slots (issue 19), each
+offerable at a random price (0-12 JPY/kW/30 min) or awarded (0.5-3 kW), so the step and
+minimum-offer integers and the headroom rows are in the model; no PuLP twin for those.
+
 Columns: wall time of ``optimize`` (build + solve), the gap the plan reports (to its own
 best bound), the true gap to the reference optimum ((cost - optimum) / max(|optimum|, 1)),
 and the reference's own time. Progress lines go to stderr.
@@ -24,7 +29,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent / "custom_components/bess_dispatch"))
 
+from optimizer.fcr.market import FcrBlock, FcrMarket, FcrProduct
 from optimizer.model import optimize
 from optimizer.random_sites import hard_site, random_site
 from optimizer.site import Site
@@ -71,11 +77,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--pulp-limit", type=float, default=10.0, help="seconds per PuLP solve")
     parser.add_argument("--reference-limit", type=float, default=60.0, help="seconds")
+    parser.add_argument("--fcr-share", type=float, default=0.0, help="share of the fcr class")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop)
     rng = np.random.default_rng(args.seed)
     rows: dict[float, list[Row]] = {budget: [] for budget in args.budgets}
-    reference_times: dict[str, list[float]] = {"random": [], "hard": []}
+    reference_times: dict[str, list[float]] = {"random": [], "hard": [], "fcr": []}
     twin = Counter[str]()
     reference_status = Counter[str]()
     started = time.perf_counter()
@@ -115,6 +122,9 @@ def run_one(
     hard = rng.random() < args.hard_share
     site: Site = hard_site(rng) if hard else random_site(rng)
     kind = "hard" if hard else "random"
+    if not hard and args.fcr_share > 0 and rng.random() < args.fcr_share:
+        site = with_fcr(rng, site)
+        kind = "fcr"
     clock = time.perf_counter()
     reference = optimize(site, budget_s=args.reference_limit)
     reference_times[kind].append(time.perf_counter() - clock)
@@ -127,13 +137,25 @@ def run_one(
         reported = float("nan") if plan.gap is None else plan.gap
         gap = true_gap(plan.objective, optimum)
         rows[budget].append(Row(kind, seconds, reported, gap, plan.status.value))
-    if not hard:
+    if kind == "random":
         try:
             other = optimize_pulp(site, solver="highs", time_limit=args.pulp_limit)
             same = abs(other.objective - optimum) <= 1e-6 * max(1.0, abs(optimum))
             twin["same" if same else "DIFFERENT"] += 1
         except RuntimeError:
             twin["no answer in limit"] += 1
+
+
+def with_fcr(rng: np.random.Generator, site: Site) -> Site:
+    """``site`` with FCR blocks of 6 slots: offerable at a random price, or awarded."""
+    blocks = []
+    for first in range(0, site.slots, 6):
+        count = min(6, site.slots - first)
+        if rng.random() < 0.25:
+            blocks.append(FcrBlock(first, count, awarded_kw=float(rng.uniform(0.5, 3.0))))
+        else:
+            blocks.append(FcrBlock(first, count, price=float(rng.uniform(0, 12)), offerable=True))
+    return replace(site, fcr=FcrMarket(FcrProduct(), tuple(blocks)))
 
 
 def table(rows: dict[float, list[Row]], reference_times: dict[str, list[float]]) -> None:
@@ -145,12 +167,12 @@ def table(rows: dict[float, list[Row]], reference_times: dict[str, list[float]])
     print(header)
     print("-" * len(header))
     for budget, budget_rows in rows.items():
-        for kind in ("random", "hard", "all"):
+        for kind in ("random", "hard", "fcr", "all"):
             chosen = [r for r in budget_rows if kind in ("all", r.kind)]
             if not chosen:
                 continue
             refs = (
-                reference_times["random"] + reference_times["hard"]
+                reference_times["random"] + reference_times["hard"] + reference_times["fcr"]
                 if kind == "all"
                 else reference_times[kind]
             )

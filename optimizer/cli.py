@@ -149,11 +149,13 @@ def parser() -> argparse.ArgumentParser:
         help="of the forecast import prices, valuing the energy left (0: the cheapest)",
     )
     fleet.set_defaults(handler=_fleet)
+    from .fcr.backtest import add_parser as add_fcr_backtest
     from .serve import add_parser as add_serve
     from .simulation.demo import add_parser as add_demo
 
     add_serve(commands)
     add_demo(commands)
+    add_fcr_backtest(commands)
     return root
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -43,7 +43,7 @@ class Plan:
     cycle_cost: float
     terminal_value: float  # credit for the energy left at the end
     penalty_cost: float
-    objective: float  # energy + cycle - terminal + penalties: what was minimised
+    objective: float  # energy + cycle - terminal + penalties - FCR revenue: what was minimised
     violations: tuple[Violation, ...]
     method: str  # "lp" (relaxation already exact), "lp+repair", "mip", "rule", "pulp-<solver>"
     build_seconds: float
@@ -53,6 +53,10 @@ class Plan:
     # and the relative gap (objective - bound) / max(|objective|, 1): 0 when proven optimal.
     bound: float | None = None
     gap: float | None = 0.0
+    # FCR capacity kept per block of ``site.fcr`` (kW; empty without FCR) and what the
+    # offerable blocks earn at the forecast price x aggregator share (already in objective).
+    fcr_kw: FloatArray = field(default_factory=lambda: np.zeros(0))
+    fcr_revenue: float = 0.0
 
     @property
     def battery_kw(self) -> FloatArray:

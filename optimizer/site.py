@@ -15,9 +15,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .fcr.market import FcrMarket
 
 type FloatArray = npt.NDArray[np.float64]
 
@@ -248,6 +252,7 @@ class Site:
     slot_hours: float = 0.5
     soe_windows: tuple[SoeWindow, ...] = ()
     penalty_per_kwh: float = field(default=0.0)  # 0: derived from the prices
+    fcr: FcrMarket | None = None  # FCR blocks of this horizon (None: energy only)
 
     @classmethod
     def build(
@@ -263,6 +268,7 @@ class Site:
         slot_hours: float = 0.5,
         soe_windows: Sequence[SoeWindow] = (),
         penalty_per_kwh: float = 0.0,
+        fcr: FcrMarket | None = None,
     ) -> Site:
         """Validate and normalise; missing PV/load/caps mean zero PV, zero load, no cap."""
         n = len(_instance("tariff", tariff, Tariff))
@@ -285,6 +291,7 @@ class Site:
             slot_hours,
             tuple(soe_windows),
             penalty_per_kwh,
+            fcr,
         )
 
     def __post_init__(self) -> None:
@@ -326,6 +333,10 @@ class Site:
             name = f"soe_windows[{index}]"
             if not 0 <= window.slot < n:
                 raise InputError(f"{name}.slot", f"must be in [0, {n}), got {window.slot}")
+        if self.fcr is not None:
+            from .fcr.market import FcrMarket  # the FCR room imports this module
+
+            _instance("fcr", self.fcr, FcrMarket).check_horizon(n)
 
     @property
     def slots(self) -> int:

@@ -29,6 +29,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "optimizer.web",
         "optimizer.simulation",
     ),
+    # FCR (#19): model-side and backtest code; the service uses it, never the reverse.
+    "fcr": (
+        "optimizer.service",
+        "optimizer.addon",
+        "optimizer.web",
+        "optimizer.simulation",
+        "optimizer.serve",
+    ),
 }
 # The one door between web/ and service/: the status the service publishes.
 WEB_MAY_IMPORT_FROM_SERVICE = {"optimizer.service.status"}

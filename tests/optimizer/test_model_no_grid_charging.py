@@ -117,7 +117,15 @@ def flow_reference(site: Site) -> float:
             + dt * battery.cycle_cost_per_kwh * (charge + discharge)
         )
     problem += pulp.lpSum(cost) - battery.terminal_value_per_kwh * soe_before
-    stats = problem.solve(pulp.HiGHS(msg=False, gapRel=1e-9))
+    # Tight tolerances: at HiGHS' default (1e-6 MIP feasibility) a 1e-7 kWh initial SoE may be
+    # rounded away, and the reference then misses the terminal value of that energy.
+    solver = pulp.HiGHS(
+        msg=False,
+        gapRel=1e-9,
+        mip_feasibility_tolerance=1e-10,
+        primal_feasibility_tolerance=1e-10,
+    )
+    stats = problem.solve(solver)
     assert stats.status in (pulp.LpSolveStatus.Optimal, pulp.LpSolveStatus.GapLimit)
     assert problem.objective is not None
     return float(problem.objective.value() or 0.0)
