@@ -46,7 +46,7 @@ class SunSpecServer:
     async def stop(self) -> None:
         if self.server is not None:
             server, self.server = self.server, None
-            await server.shutdown()
+            await shutdown_modbus(server)
 
 
 async def start_sunspec_server(
@@ -109,3 +109,17 @@ async def serve_modbus(devices: list[Any], host: str, port: int) -> Any:
     server = ModbusTcpServer(devices, address=(host, port))
     await server.serve_forever(background=True)
     return server
+
+
+async def shutdown_modbus(server: Any) -> None:
+    """Stop ``server`` and drop every connection, including one accepted as it stopped.
+
+    pymodbus closes its listener and the connections it has filed, but it files them under
+    str(id(...)): a closed connection's clean-up can remove a newer one whose id reuses the
+    old object's address, and that one outlived shutdown(), so a "stopped" device kept
+    answering. The asyncio server knows every transport it made: close them all there.
+    """
+    listener = server.transport  # the asyncio server; shutdown() forgets it
+    await server.shutdown()
+    if listener is not None:
+        listener.abort_clients()

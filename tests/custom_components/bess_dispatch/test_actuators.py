@@ -123,7 +123,7 @@ async def test_unreachable_inverter_is_reported_as_resource_unavailable(
             },
         )
         runtime = entry.runtime_data.runtime
-        await sunspec_device.server.shutdown()
+        await sunspec_device.stop()
         cmd = command(Priority.INTRADAY, [1.0])
         await runtime.async_handle_command_payload(cmd.to_payload())
         accepted = await client.next_on(f"res/{SITE}/command")
@@ -133,6 +133,3 @@ async def test_unreachable_inverter_is_reported_as_resource_unavailable(
         assert [e["code"] for e in later["errors"]] == ["RESOURCE_UNAVAILABLE"]
     finally:
         client.close()
-        # Serving again lets the fixture's own shutdown finish (a second shutdown of a
-        # stopped pymodbus server waits forever).
-        await sunspec_device.server.serve_forever(background=True)
