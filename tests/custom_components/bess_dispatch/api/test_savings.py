@@ -190,3 +190,15 @@ async def test_realised_savings_say_why_they_are_not_available(api: Api) -> None
 def test_the_documented_example_matches_the_schema() -> None:
     for example in openapi()["components"]["schemas"]["ExpectedSavings"]["examples"]:
         assert_matches("ExpectedSavings", example)
+
+
+async def test_economics_on_any_layer_are_served(api: Api) -> None:
+    # The bundled optimizer prices p2 and p1 only; the protocol allows any layer.
+    now = now_ms()
+    fallback = priced_command(
+        "p0-priced", as_of=now, horizon=(now, now + timedelta(days=7)), priority=Priority.FALLBACK
+    )
+    assert (await send(api, fallback)).status == "accepted"
+    expected = await savings(api)
+    assert expected["available"] is True
+    assert expected["source"]["priority"] == 0
