@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bess_dispatch_core.protocol import Command, ControlMode, Priority, ScheduleEntry
+from bess_dispatch_core.protocol import (
+    Command,
+    ControlMode,
+    Priority,
+    ScheduleEconomics,
+    ScheduleEntry,
+)
 
 from .physics import Action
 
@@ -50,10 +56,12 @@ def layer_command(
     *,
     command_id: str,
     now: datetime,
+    economics: ScheduleEconomics | None = None,
 ) -> Command:
     return Command.create(
         command_id=command_id,
         priority=priority,
         schedule=schedule_entries(actions, start, slot, priority),
         now=now,
+        economics=economics,
     )

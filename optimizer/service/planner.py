@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from bess_dispatch_core.protocol import Command, Priority
+from bess_dispatch_core.protocol import Command, Priority, ScheduleEconomics
 from bess_dispatch_core.protocol.alert import Severity
 from bess_dispatch_core.units import soe_from_percent
 from optimizer.baselines import no_battery, self_consumption_rule, simulate
@@ -256,9 +256,15 @@ def expected_economics(site: Site, actions: tuple[Action, ...]) -> PlanEconomics
 
 
 def layer(
-    site_plan: SitePlan | None, priority: Priority, *, command_id: str, now: datetime
+    site_plan: SitePlan | None,
+    priority: Priority,
+    *,
+    command_id: str,
+    now: datetime,
+    economics: ScheduleEconomics | None = None,
 ) -> Command:
-    """The protocol command of one layer; p0 needs no plan."""
+    """The protocol command of one layer; p0 needs no plan and carries no economics (it is
+    the battery's own rule, not the plan they describe)."""
     if priority is Priority.FALLBACK:
         start = slot_floor(now)
         count = int(LAYER_HORIZON[Priority.FALLBACK] / SLOT)
@@ -274,6 +280,7 @@ def layer(
         priority,
         command_id=command_id,
         now=now,
+        economics=economics,
     )
 
 

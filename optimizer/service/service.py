@@ -64,7 +64,8 @@ from optimizer.settings.service_config import ServiceConfig
 from optimizer.settings.site import SiteSettings
 from optimizer.site import FloatArray, InputError
 
-from .planner import LAYER_NAMES, SitePlan, layer, make_plan
+from .command_economics import command_economics, iso_currency
+from .planner import LAYER_NAMES, PLANNED_LAYERS, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
 from .realised import REALISED_DAYS, realised_economics
 from .site_memory import (
@@ -181,6 +182,8 @@ class OptimizerService:
             home_assistant=config.home_assistant,
         )
         self.export_price = config.options.tariff.export_price
+        # The plan's economics travel with p2 and p1 only under a real ISO 4217 code.
+        self.currency = iso_currency(config.options.tariff.currency)
         self._lock = threading.RLock()
         self._sites: dict[str, _SiteRuntime] = {}
         for settings in config.options.sites:
@@ -698,7 +701,12 @@ class OptimizerService:
         name = LAYER_NAMES[priority]
         command_id = f"{state.site_id}-{name}-{now:%Y%m%dT%H%M}-{uuid.uuid4().hex[:6]}"
         try:
-            command = layer(runtime.plan, priority, command_id=command_id, now=now)
+            economics = None
+            if runtime.plan is not None and priority in PLANNED_LAYERS:
+                economics = command_economics(runtime.plan, self.currency)
+            command = layer(
+                runtime.plan, priority, command_id=command_id, now=now, economics=economics
+            )
         except ValueError as error:
             state.last_error = f"{name}: {error}"
             _LOGGER.error("site %s: %s", state.site_id, state.last_error)

@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 from ..bess_dispatch_core.gateway.control_law import ControlSource
 from ..bess_dispatch_core.gateway.demand_response import DemandResponseEvent
 from ..bess_dispatch_core.gateway.dispatcher import DispatchState
+from ..bess_dispatch_core.gateway.expected_savings import expected_savings_json
 from ..bess_dispatch_core.gateway.metric_source import SourceQuantity
 from ..bess_dispatch_core.protocol.command import ControlMode
 from ..bess_dispatch_core.protocol.timeformat import format_datetime
@@ -194,18 +195,17 @@ def plan_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
 
 
 def savings_json(entry: BessDispatchConfigEntry) -> dict[str, Any]:
-    """The gateway receives schedules, not their economics, and knows no tariff."""
+    """Expected: the economics the latest command carried (kept with the schedule book).
+    Realised: the gateway knows no tariff, so it cannot price what it measured."""
+    book = entry.runtime_data.runtime.dispatcher.book
     return {
         "site_id": entry.runtime_data.config.site_id,
-        "expected": {
-            "available": False,
-            "reason": "the optimizer's commands carry no economics; the add-on's plan page "
-            "and its /api/v1/sites/{site_id}/status (plan_economics) show the plan's "
-            "expected savings",
-        },
+        "expected": expected_savings_json(book.latest_economics, dt_util.utcnow()),
         "realised": {
             "available": False,
-            "reason": "the integration knows no tariff, so it cannot price the energy it measured",
+            "reason": "the integration knows no tariff (commands carry the plan's total costs, "
+            "not prices), so it cannot price the energy it measured; the add-on's "
+            "/api/v1/sites/{site_id}/status (realised_economics) shows the measured saving",
         },
     }
 

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -170,6 +170,41 @@ def _deep_nesting(rng: random.Random, _document: Document) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
+def _valid_economics(now: datetime) -> Document:
+    return {
+        "currency": "JPY",
+        "as_of": format_datetime(now),
+        "horizon_start": format_datetime(now),
+        "horizon_end": format_datetime(now + timedelta(hours=48)),
+        "plan_cost": 812.4,
+        "no_battery_cost": 1203.0,
+    }
+
+
+def _broken_economics(rng: random.Random, document: Document) -> Document:
+    now = dt_util.utcnow()
+    economics = _valid_economics(now)
+    key, value = rng.choice(
+        [
+            ("currency", "jpy"),
+            ("currency", "¥"),
+            ("currency", 392),
+            ("plan_cost", float("nan")),
+            ("plan_cost", float("inf")),
+            ("plan_cost", 1e13),
+            ("plan_cost", "812"),
+            ("no_battery_cost", None),  # and no other baseline
+            ("as_of", "yesterday"),
+            ("as_of", format_datetime(now + timedelta(days=1))),
+            ("horizon_end", economics["horizon_start"]),
+            ("horizon_end", format_datetime(now + timedelta(days=400))),
+        ]
+    )
+    economics[key] = value
+    document["economics"] = rng.choice([economics, economics, [], "JPY"])
+    return document
+
+
 @dataclass
 class Hostile:
     """One kind of hostile input; ``limit``: at most this many (the heavy ones)."""
@@ -222,6 +257,10 @@ CATALOGUE = [
     Hostile("unsupported or garbled schema_version", _set("schema_version", "3.0.0", "x", "2")),
     Hostile("unpaired surrogate in an id", _set("command_id", "\ud800", "a\udfffb")),
     Hostile("entries that are not objects", _entries_not_objects),
+    Hostile(
+        "broken economics (currency, NaN, 1e13, no baseline, as_of ahead, horizon)",
+        _broken_economics,
+    ),
     Hostile("JSON nested 1,000-100,000 deep", _deep_nesting, limit=200),
     Hostile("13,000 empty entries (26,000 errors)", _empty_entries(13_000), limit=20),
     Hostile("21,001 empty entries (over the entry limit)", _empty_entries(21_001), limit=10),
@@ -285,6 +324,7 @@ def _fingerprint(dispatcher: Dispatcher) -> tuple[Any, ...]:
         len(book["seen_message_ids"]),
         len(book["seen_command_ids"]),
         dispatcher.override,
+        dispatcher.book.latest_economics,
     )
 
 
@@ -302,8 +342,12 @@ async def test_ten_thousand_hostile_commands(
     runtime.link.add_state_listener(statuses.append)
 
     seen = _base(-1)
+    # With economics kept, a rejection that replaced them would show in the fingerprint.
+    seen["economics"] = _valid_economics(dt_util.utcnow())
     limited_optimizer.publish(COMMAND_TOPIC, json.dumps(seen).encode())
     assert (await limited_optimizer.next_on(RESPONSE_TOPIC))["status"] == "accepted"
+    kept = runtime.dispatcher.book.latest_economics
+    assert kept is not None
 
     # Every rejection is checked against the book as it was just before it.
     dispatcher = runtime.dispatcher
@@ -367,6 +411,7 @@ async def test_ten_thousand_hostile_commands(
     )
 
     assert not any(taken), "a rejection changed the schedule book"
+    assert runtime.dispatcher.book.latest_economics == kept
     assert all(h.rejected == h.sent for h in CATALOGUE)
     assert not any(not status.connected for status in statuses), "the gateway lost the broker"
     # Still taking good commands afterwards.

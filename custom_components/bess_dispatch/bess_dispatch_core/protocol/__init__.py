@@ -10,6 +10,7 @@ Standard library only, no Home Assistant. One idea per module:
   ISO-8601 durations (``PT5M``, ``P1D``).
 - ``topics``: the seven topics; a ``TopicProfile`` of templates builds, filters and parses
   them (``command_topic("site-1") == "cmd/site-1/battery/power"``).
+- ``economics``: ``ScheduleEconomics``, a plan's expected costs (optional on a command).
 - ``envelope``, ``telemetry``, ``alert``, ``command``, ``responses``: frozen message types,
   each with ``to_dict()`` (wire form) and ``to_payload()`` (UTF-8 JSON bytes).
 - ``validation``: ``parse_*`` functions that never raise and return a
@@ -42,6 +43,7 @@ from .command import (
     Priority,
     ScheduleEntry,
 )
+from .economics import ScheduleEconomics
 from .envelope import Envelope
 from .errors import ErrorCode, ProtocolError, ProtocolValidationError
 from .metrics import (
@@ -55,7 +57,13 @@ from .metrics import (
     required_metrics,
 )
 from .responses import CommandResponse, FeedbackStatus, ResponseStatus, TelemetryFeedback
-from .schedule_book import DEFAULT_ID_MEMORY, ResolvedEntry, ScheduleBlock, ScheduleBook
+from .schedule_book import (
+    DEFAULT_ID_MEMORY,
+    ReceivedEconomics,
+    ResolvedEntry,
+    ScheduleBlock,
+    ScheduleBook,
+)
 from .telemetry import (
     Aggregation,
     LifetimeTelemetry,
@@ -118,11 +126,13 @@ __all__ = [
     "Priority",
     "ProtocolError",
     "ProtocolValidationError",
+    "ReceivedEconomics",
     "Requirement",
     "ResolvedEntry",
     "ResponseStatus",
     "ScheduleBlock",
     "ScheduleBook",
+    "ScheduleEconomics",
     "ScheduleEntry",
     "SchemaVersion",
     "Severity",

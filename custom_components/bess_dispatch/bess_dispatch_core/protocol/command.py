@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from .economics import ScheduleEconomics
 from .envelope import Envelope, check_aware, check_id
 from .errors import ErrorCode, ProtocolError
 from .timeformat import format_datetime
@@ -138,13 +139,17 @@ class ScheduleEntry:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A schedule for one priority layer; accepted or rejected as a whole."""
+    """A schedule for one priority layer; accepted or rejected as a whole.
+
+    ``economics`` (optional) is what the plan behind it is expected to cost.
+    """
 
     envelope: Envelope
     command_id: str
     issued_at: datetime
     priority: Priority
     schedule: tuple[ScheduleEntry, ...]
+    economics: ScheduleEconomics | None = None
 
     def __post_init__(self) -> None:
         check_id(self.command_id, "command_id")
@@ -166,6 +171,8 @@ class Command:
             raise ValueError(
                 "; ".join(f"schedule[{i}] overlaps schedule[{j}]" for i, j in overlaps)
             )
+        if self.economics is not None and not isinstance(self.economics, ScheduleEconomics):
+            raise ValueError("economics is not a ScheduleEconomics")
 
     @classmethod
     def create(
@@ -175,10 +182,11 @@ class Command:
         priority: Priority,
         schedule: Sequence[ScheduleEntry],
         now: datetime,
+        economics: ScheduleEconomics | None = None,
     ) -> Command:
         """A new command issued and sent at ``now``."""
         envelope = Envelope.new(now)
-        return cls(envelope, command_id, envelope.sent_at, priority, tuple(schedule))
+        return cls(envelope, command_id, envelope.sent_at, priority, tuple(schedule), economics)
 
     @property
     def message_id(self) -> str:
@@ -195,13 +203,16 @@ class Command:
         return max(entry.end for entry in self.schedule)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             **self.envelope.to_dict(),
             "command_id": self.command_id,
             "issued_at": format_datetime(self.issued_at),
             "priority": int(self.priority),
             "schedule": [entry.to_dict() for entry in self.schedule],
         }
+        if self.economics is not None:
+            document["economics"] = self.economics.to_dict()
+        return document
 
     def to_payload(self) -> bytes:
         return encode(self.to_dict())

@@ -4,6 +4,9 @@ Rules (asyncapi.yaml): among live commands with an entry ``start <= t < end`` th
 priority wins; between equal priorities the most recently issued command (``issued_at``,
 then arrival order) wins for the period it covers, and older ones still apply where it has
 no entry. Commands are accepted or rejected as a whole; a rejected one changes nothing.
+
+The book also keeps the economics of the most recently issued command that carried any:
+they describe the optimizer's plan, which outlives the command once a newer one hides it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .command import Command, ControlMode, Priority, ScheduleEntry
+from .economics import ScheduleEconomics
 from .errors import ErrorCode, ProtocolError
 from .limits import MAX_CLOCK_SKEW
-from .timeformat import is_aware
+from .timeformat import format_datetime, is_aware, parse_datetime
 
 DEFAULT_ID_MEMORY = 10_000  # ids of accepted commands remembered for DUPLICATE (~200 days)
 _FORMAT = 1
@@ -34,6 +38,49 @@ class ResolvedEntry:
     priority: Priority
     command_id: str
     issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEconomics:
+    """A plan's economics and the accepted command that carried them."""
+
+    economics: ScheduleEconomics
+    command_id: str
+    priority: Priority
+    issued_at: datetime
+
+    @classmethod
+    def of(cls, command: Command) -> ReceivedEconomics | None:
+        if command.economics is None:
+            return None
+        return cls(command.economics, command.command_id, command.priority, command.issued_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command_id": self.command_id,
+            "priority": int(self.priority),
+            "issued_at": format_datetime(self.issued_at),
+            "economics": self.economics.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> ReceivedEconomics:
+        """Read ``to_dict``'s form back; anything else raises ValueError."""
+        from .validation import economics_from_dict
+
+        if not isinstance(data, dict):
+            raise ValueError("schedule book state: economics must be an object")
+        command_id, issued_at = data.get("command_id"), data.get("issued_at")
+        priority = data.get("priority")
+        if not isinstance(command_id, str) or not isinstance(issued_at, str):
+            raise ValueError("schedule book state: economics needs command_id and issued_at")
+        if isinstance(priority, bool) or priority not in tuple(Priority):
+            raise ValueError("schedule book state: economics.priority must be 0, 1 or 2")
+        result = economics_from_dict(data.get("economics"))
+        if result.value is None:
+            problems = "; ".join(str(error) for error in result.errors)
+            raise ValueError(f"schedule book state: economics: {problems}")
+        return cls(result.value, command_id, Priority(priority), parse_datetime(issued_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +230,7 @@ class ScheduleBook:
         self._message_ids = _IdMemory(id_memory)
         self._command_ids = _IdMemory(id_memory)
         self._arrivals = 0
+        self._economics: ReceivedEconomics | None = None
 
     def __len__(self) -> int:
         return sum(len(layer) for layer in self._layers.values())
@@ -191,6 +239,11 @@ class ScheduleBook:
     def commands(self) -> tuple[Command, ...]:
         """Live commands, highest priority first, newest first within a priority."""
         return tuple(live.command for live in self._live())
+
+    @property
+    def latest_economics(self) -> ReceivedEconomics | None:
+        """The economics of the most recently issued accepted command that carried any."""
+        return self._economics
 
     def _live(self) -> Iterator[_LiveCommand]:
         for priority in sorted(Priority, reverse=True):
@@ -224,6 +277,15 @@ class ScheduleBook:
                     f"is more than {_minutes(MAX_CLOCK_SKEW)} minutes ahead of the gateway's clock",
                 )
             )
+        if command.economics is not None and command.economics.as_of > now + MAX_CLOCK_SKEW:
+            # Economics "as of" a future time would pass for fresh until long after they are.
+            errors.append(
+                ProtocolError(
+                    ErrorCode.FIELD_OUT_OF_RANGE,
+                    "economics.as_of",
+                    f"is more than {_minutes(MAX_CLOCK_SKEW)} minutes ahead of the gateway's clock",
+                )
+            )
         if errors:
             return tuple(errors)
         if isinstance(offered, PreparedCommand):
@@ -235,6 +297,11 @@ class ScheduleBook:
         self._arrivals += 1
         self._message_ids.add(command.message_id)
         self._command_ids.add(command.command_id)
+        received = ReceivedEconomics.of(command)
+        if received is not None and (
+            self._economics is None or received.issued_at >= self._economics.issued_at
+        ):
+            self._economics = received
         return ()
 
     def _add(self, live: _LiveCommand) -> None:
@@ -336,6 +403,7 @@ class ScheduleBook:
             "commands": [{"arrival": item.arrival, "command": item.wire()} for item in live],
             "seen_message_ids": self._message_ids.to_list(),
             "seen_command_ids": self._command_ids.to_list(),
+            "economics": None if self._economics is None else self._economics.to_dict(),
         }
 
     @classmethod
@@ -376,6 +444,9 @@ class ScheduleBook:
                 problems = "; ".join(str(error) for error in result.errors)
                 raise ValueError(f"schedule book state: commands[{index}].command: {problems}")
             book._add(_LiveCommand(result.value, arrival))
+        # Absent in books saved before economics existed.
+        if data.get("economics") is not None:
+            book._economics = ReceivedEconomics.from_dict(data["economics"])
         return book
 
 

@@ -25,6 +25,7 @@ from .command import (
     entry_problems,
     find_overlaps,
 )
+from .economics import CURRENCY_CODE, CURRENCY_PROBLEM, ScheduleEconomics, economics_problems
 from .envelope import MAX_ID_LENGTH, Envelope
 from .errors import ErrorCode, ProtocolError, ProtocolValidationError
 from .limits import MAX_ECHO_CHARS, MAX_PAYLOAD_BYTES
@@ -376,11 +377,60 @@ def _command(data: dict[str, Any], errors: list[ProtocolError]) -> Command | Non
                 schedule = valid
             # Overlaps among the readable entries are reported even if others are broken.
             errors.extend(_overlaps(entries))
+    economics = _economics(fields)
     if envelope is None or command_id is None or issued_at is None or priority is None:
         return None
     if schedule is None or errors:
         return None
-    return Command(envelope, command_id, issued_at, Priority(priority), tuple(schedule))
+    return Command(envelope, command_id, issued_at, Priority(priority), tuple(schedule), economics)
+
+
+def _economics(fields: _Fields) -> ScheduleEconomics | None:
+    """The optional ``economics`` block; a broken one rejects the whole command."""
+    block = fields.mapping("economics", required=False)
+    if block is None:
+        return None
+    before = len(block.errors)
+    currency = block.text("currency", max_length=MAX_ECHO_CHARS)
+    if currency is not None and CURRENCY_CODE.fullmatch(currency) is None:
+        # Reported with the other fields' errors, not only once they are all readable.
+        block.fail(ErrorCode.FIELD_OUT_OF_RANGE, "currency", CURRENCY_PROBLEM)
+    as_of = block.timestamp("as_of")
+    horizon_start = block.timestamp("horizon_start")
+    horizon_end = block.timestamp("horizon_end")
+    amounts = {
+        "plan_cost": block.number("plan_cost"),
+        "no_battery_cost": block.number("no_battery_cost", required=False),
+        "self_consumption_cost": block.number("self_consumption_cost", required=False),
+    }
+    if len(block.errors) > before:
+        return None
+    # No errors, so every required field was read.
+    assert currency is not None
+    assert as_of is not None
+    assert horizon_start is not None
+    assert horizon_end is not None
+    plan_cost = amounts["plan_cost"]
+    assert plan_cost is not None
+    problems = economics_problems(
+        currency=currency,
+        horizon_start=horizon_start,
+        horizon_end=horizon_end,
+        amounts=amounts,
+        path=block.prefix,
+    )
+    if problems:
+        block.errors.extend(problems)
+        return None
+    return ScheduleEconomics(
+        currency,
+        as_of,
+        horizon_start,
+        horizon_end,
+        plan_cost,
+        amounts["no_battery_cost"],
+        amounts["self_consumption_cost"],
+    )
 
 
 def _overlaps(entries: list[ScheduleEntry | None]) -> list[ProtocolError]:
@@ -598,6 +648,16 @@ def command_from_dict(data: object) -> CommandValidation:
         error = ProtocolError(ErrorCode.MESSAGE_MALFORMED, "", "a command must be an object")
         return ValidationResult(None, (error,))
     return _from_object(data, _command)
+
+
+def economics_from_dict(data: object) -> ValidationResult[ScheduleEconomics]:
+    """Read an already decoded economics block, e.g. a stored one."""
+    if not isinstance(data, dict):
+        error = ProtocolError(ErrorCode.MESSAGE_MALFORMED, "", "economics must be an object")
+        return ValidationResult(None, (error,))
+    return _from_object(
+        data, lambda document, errors: _economics(_Fields({"economics": document}, "", errors))
+    )
 
 
 def parse_lifetime_telemetry(payload: bytes | str) -> ValidationResult[LifetimeTelemetry]:

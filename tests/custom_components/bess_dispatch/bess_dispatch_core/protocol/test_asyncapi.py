@@ -27,6 +27,7 @@ from bess_dispatch_core.protocol import (
     PowerTelemetry,
     Priority,
     ProtocolError,
+    ScheduleEconomics,
     ScheduleEntry,
     Severity,
     TelemetryFeedback,
@@ -90,6 +91,18 @@ def produced_messages() -> list[tuple[str, Any]]:
             "Command",
             Command.create(
                 command_id="one", priority=Priority.FALLBACK, schedule=schedule[:1], now=NOW
+            ),
+        ),
+        (
+            "Command",
+            Command.create(
+                command_id="priced",
+                priority=Priority.DAY_AHEAD,
+                schedule=schedule,
+                now=NOW,
+                economics=ScheduleEconomics(
+                    "EUR", NOW, NOW, NOW + timedelta(hours=48), -1.25, self_consumption_cost=3
+                ),
             ),
         ),
         ("LifetimeTelemetry", LifetimeTelemetry.create(value=12345.678, measured_at=NOW, now=NOW)),
@@ -251,6 +264,41 @@ def test_document_examples_validate_and_parse(schema_name: str, payload: dict[st
                 "errors": [],
             },
             id="rejected-without-errors",
+        ),
+        pytest.param(
+            "Economics",
+            {
+                "currency": "eur",
+                "as_of": "2026-11-21T05:00:00Z",
+                "horizon_start": "2026-11-21T05:00:00Z",
+                "horizon_end": "2026-11-23T05:00:00Z",
+                "plan_cost": 1.0,
+                "no_battery_cost": 2.0,
+            },
+            id="economics-lowercase-currency",
+        ),
+        pytest.param(
+            "Economics",
+            {
+                "currency": "EUR",
+                "as_of": "2026-11-21T05:00:00Z",
+                "horizon_start": "2026-11-21T05:00:00Z",
+                "horizon_end": "2026-11-23T05:00:00Z",
+                "plan_cost": 1.0,
+            },
+            id="economics-without-baseline",
+        ),
+        pytest.param(
+            "Economics",
+            {
+                "currency": "EUR",
+                "as_of": "2026-11-21T05:00:00Z",
+                "horizon_start": "2026-11-21T05:00:00Z",
+                "horizon_end": "2026-11-23T05:00:00Z",
+                "plan_cost": 2e12,
+                "no_battery_cost": 2.0,
+            },
+            id="economics-absurd-cost",
         ),
         pytest.param("Duration", "PT", id="empty-duration"),
         pytest.param(

@@ -139,7 +139,7 @@ def test_duration_round_trip(value: timedelta) -> None:
 
 
 def test_versions() -> None:
-    assert SCHEMA_VERSION == "2.3.0"
+    assert SCHEMA_VERSION == "2.4.0"
     assert str(CURRENT_VERSION) == SCHEMA_VERSION
     assert is_supported(SchemaVersion.parse("2.0.0"))
     assert is_supported(SchemaVersion.parse("2.17.3"))
