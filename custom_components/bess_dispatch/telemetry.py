@@ -539,8 +539,7 @@ class SiteTelemetry(UpdateListeners):
         if forwarder is None:
             return
         try:
-            for message in messages:
-                forwarder.submit(message.topic, message.payload, message.qos)
+            forwarder.submit_all([(m.topic, m.payload, m.qos) for m in messages])
         except Exception:
             _LOGGER.exception("Queuing telemetry for site %s failed", self.site_id)
 

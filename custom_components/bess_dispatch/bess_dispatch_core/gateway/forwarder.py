@@ -30,13 +30,13 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..link.mqtt_link import LinkStatus, StateListener
 from ..link.publish_handle import PublishHandle
-from .outbox import AppendResult, DropCounts, Outbox, OutboxMessage
+from .outbox import DropCounts, Outbox, OutboxMessage
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,10 +116,21 @@ class Forwarder:
 
         None when the outbox could not store it: the loss is counted (``storage_error``).
         """
-        result = self._append(topic, payload, qos)
+        stored = self.submit_all([(topic, payload, qos)])
+        return stored[0] if stored else None
+
+    def submit_all(self, messages: Sequence[tuple[str, bytes, int]]) -> list[OutboxMessage]:
+        """Store ``(topic, payload, qos)`` messages in one transaction and wake the sender.
+
+        An empty list when the outbox could not store them: the loss is counted
+        (``storage_error``, one per message).
+        """
+        if not messages:
+            return []
+        result = self._append(messages)
         if result is None:
-            return None
-        dropped = result.dropped
+            return []
+        stored, dropped = result
         with self._cond:
             unstored, self._unstored_unreported = self._unstored_unreported, DropCounts()
         if unstored:
@@ -129,17 +140,19 @@ class Forwarder:
             self._report_drops(dropped)
         with self._cond:
             self._cond.notify_all()
-        return result.message
+        return stored
 
-    def _append(self, topic: str, payload: bytes, qos: int) -> AppendResult | None:
+    def _append(
+        self, messages: Sequence[tuple[str, bytes, int]]
+    ) -> tuple[list[OutboxMessage], DropCounts] | None:
         for attempt in range(2):
             try:
-                return self._outbox.append(topic, payload, qos, self._clock())
+                return self._outbox.append_all(messages, self._clock())
             except sqlite3.Error as err:
                 if attempt == 0:
                     time.sleep(STORE_RETRY_PAUSE_S)
                     continue
-                lost = self._outbox.count_unstored()
+                lost = self._outbox.count_unstored(len(messages))
                 with self._cond:
                     first = not self._unstored_unreported
                     self._unstored_unreported += lost

@@ -426,3 +426,23 @@ def test_messages_the_outbox_cannot_store_are_counted_and_reported(
     gateway.stop()
     with Outbox(gateway.outbox_path) as reopened:
         assert reopened.drop_totals().by_reason == {DropReason.STORAGE_ERROR: 3}
+
+
+def test_a_batch_is_sent_once_each_and_a_lost_batch_counted_per_message(
+    mosquitto_broker: Broker, subscriber: Subscriber, make_gateway: Callable[..., Gateway]
+) -> None:
+    """A telemetry tick's messages go in one transaction; a failed one loses each, counted."""
+    gateway = make_gateway(mosquitto_broker, lock_timeout=0.05)
+    gateway.start()
+    assert gateway.link.wait_connected(TIMEOUT_S)
+    lock = FileLock(gateway.outbox_path)
+    lost = [_reading(m, 0) for m in METRICS]
+    assert gateway.forwarder.submit_all([(r.topic, r.payload, 1) for r in lost]) == []
+    assert gateway.forwarder.stats().dropped.by_reason == {DropReason.STORAGE_ERROR: 4}
+    lock.release()
+    batch = [_reading(m, 5) for m in METRICS]
+    stored = gateway.forwarder.submit_all([(r.topic, r.payload, 1) for r in batch])
+    assert [m.payload for m in stored] == [r.payload for r in batch]
+    assert gateway.drops == [DropCounts({DropReason.STORAGE_ERROR: 4})]
+    assert gateway.forwarder.wait_drained(TIMEOUT_S)
+    _assert_exactly_once(subscriber.wait_for(len(batch)), batch)

@@ -168,3 +168,29 @@ def test_oldest_time_and_drop_totals_follow_every_delete_without_a_query(
     with Outbox(path, policy) as reopened:
         assert reopened.drop_totals() == totals
         assert reopened.oldest_created_at() == 50.0
+
+
+def test_append_all_stores_a_batch_in_order_in_one_transaction(tmp_path: Path) -> None:
+    policy = OutboxPolicy(max_messages=5, max_age=timedelta(days=1))
+    with Outbox(tmp_path / "o.sqlite", policy) as outbox:
+        outbox.append("t", _payload(0), 1, 0.0)
+        batch = [(f"t/{i}", _payload(i), 1) for i in range(3)]
+        stored, dropped = outbox.append_all(batch, 10.0)
+        assert [(m.topic, m.payload, m.qos, m.created_at) for m in stored] == [
+            (topic, payload, qos, 10.0) for topic, payload, qos in batch
+        ]
+        assert [m.seq for m in stored] == sorted(m.seq for m in stored)
+        assert (len(outbox), dropped.total, outbox.oldest_created_at()) == (4, 0, 0.0)
+        # Past the bound, the oldest go first (here the earlier message and the batch's first).
+        _, dropped = outbox.append_all([(f"u/{i}", _payload(i), 1) for i in range(3)], 20.0)
+        assert dropped.by_reason == {DropReason.QUEUE_FULL: 2}
+        assert [m.topic for m in outbox.oldest_after(0, 10)] == ["t/1", "t/2", "u/0", "u/1", "u/2"]
+        stored, dropped = outbox.append_all([], 30.0)
+        assert (stored, dropped.total, len(outbox)) == ([], 0, 5)
+
+
+def test_a_batch_with_one_bad_message_stores_none(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.sqlite") as outbox:
+        with pytest.raises(ValueError, match="qos"):
+            outbox.append_all([("t", b"x", 1), ("t", b"y", 5)], 0.0)
+        assert len(outbox) == 0
