@@ -454,9 +454,13 @@ class SiteTelemetry(UpdateListeners):
             )
 
     @callback
-    def _timer_fired(self, now: datetime) -> None:
+    def _timer_fired(self, _scheduled_for: datetime) -> None:
+        # The current time, not the time the timer was set for: after the clock steps
+        # forward (NTP on a board without a clock battery) or the loop stalled, the
+        # scheduled time lies in the past, and ticking from it would replay every missed
+        # minute at once with stale timestamps. The scheduler skips missed slots itself.
         self._timer = None
-        self._tick(now, reading=False)
+        self._tick(dt_util.utcnow(), reading=False)
 
     @callback
     def _housekeeping(self, now: datetime) -> None:

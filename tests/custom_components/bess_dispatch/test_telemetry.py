@@ -1,10 +1,11 @@
 """Telemetry from HA sensors to a real broker: every required metric, valid, exactly once."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -26,6 +27,7 @@ from .conftest import (
     SOE_SENSOR,
     OptimizerClient,
     broker_data,
+    setup_site,
 )
 
 STEP = timedelta(seconds=30)
@@ -324,3 +326,32 @@ async def test_optimizer_feedback_is_counted_once_and_shown(
     feedback = telemetry.feedback
     assert (feedback.ok, feedback.errors, feedback.duplicates) == (1, 1, 1)
     assert state(hass, "sensor", "last_feedback_error") == "FIELD_OUT_OF_RANGE"
+
+
+async def test_a_clock_jump_sends_each_metric_once_not_every_missed_minute(
+    hass: HomeAssistant, mosquitto_broker: Broker, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Raspberry Pi without a clock battery boots hours behind until NTP steps the clock.
+
+    The timer used to tick once per missed minute at once (360 rounds of every metric for
+    6 h, stamped with past times, in one burst); now it sends one round at the current time.
+    """
+    start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+    freezer.move_to(start)
+    entry = await setup_site(hass, mosquitto_broker)
+    telemetry = entry.runtime_data.telemetry
+    assert telemetry.outbox is not None
+    first_minute = start + timedelta(minutes=1)
+    freezer.move_to(first_minute)
+    async_fire_time_changed(hass, first_minute)
+    await hass.async_block_till_done()
+    # Frozen time keeps the link from connecting, so whatever is sent stays queued: count it.
+    before = len(telemetry.outbox)
+    one_round = len(telemetry.pipeline.publish_all(first_minute))
+
+    jumped = start + timedelta(hours=6)
+    freezer.move_to(jumped)
+    async_fire_time_changed(hass, jumped)
+    await hass.async_block_till_done()
+    queued = len(telemetry.outbox) - before
+    assert 0 < queued <= one_round, f"{queued} messages after a 6 h jump, one round is {one_round}"
