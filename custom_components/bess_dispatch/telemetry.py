@@ -454,13 +454,14 @@ class SiteTelemetry(UpdateListeners):
             )
 
     @callback
-    def _timer_fired(self, _scheduled_for: datetime) -> None:
-        # The current time, not the time the timer was set for: after the clock steps
-        # forward (NTP on a board without a clock battery) or the loop stalled, the
-        # scheduled time lies in the past, and ticking from it would replay every missed
-        # minute at once with stale timestamps. The scheduler skips missed slots itself.
+    def _timer_fired(self, scheduled_for: datetime) -> None:
+        # The later of the set time and the current time: after the clock steps forward
+        # (NTP on a board without a clock battery) or the loop stalled, the set time lies in
+        # the past, and ticking from it would replay every missed minute at once with stale
+        # timestamps; the scheduler skips missed slots itself. A timer fired a hair early
+        # still sends what it was set for.
         self._timer = None
-        self._tick(dt_util.utcnow(), reading=False)
+        self._tick(max(scheduled_for, dt_util.utcnow()), reading=False)
 
     @callback
     def _housekeeping(self, now: datetime) -> None:
