@@ -83,7 +83,7 @@ def walk_through_the_ui(stack: DemoStack, chromium: Path, loop: asyncio.Abstract
             page.get_by_placeholder("Search for a brand name").fill("BESS Dispatch")
             page.get_by_text("BESS Dispatch", exact=True).first.click()
 
-            expect(page.get_by_text("Site and gateway")).to_be_visible()
+            expect(page.get_by_text("Site and gateway", exact=True)).to_be_visible()
             field(page, "Site ID").fill(stack.site.site_id)
             field(page, "Gateway ID").fill(stack.site.gateway_id)
             page.get_by_role("radio", name="AC-link").check()
