@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
+from ..bess_dispatch_core.protocol.metrics import BATTERY_SOE
 from ..bess_dispatch_core.protocol.timeformat import format_datetime
 from ..const import DOMAIN
 from ..data import BessDispatchConfigEntry
@@ -25,7 +26,8 @@ from .base import API_PREFIX, ApiView, Caller, site_entry
 from .errors import ApiError, bad_field
 from .roles import Action
 
-SERIES = {"soc": "state_of_charge", "soe": "battery_soe", "setpoint": "setpoint"}
+# Query name -> the sensor's unique-id key (the SoE sensor is keyed by its protocol metric).
+SERIES = {"soc": "state_of_charge", "soe": BATTERY_SOE, "setpoint": "setpoint"}
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
 MAX_RANGE = timedelta(days=31)
 DEFAULT_LIMIT = 100
