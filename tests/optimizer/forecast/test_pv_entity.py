@@ -124,7 +124,7 @@ def test_a_bad_watts_entry_refuses_the_entity_naming_the_key(watts: object, mess
 
 
 def test_too_many_entries_are_refused_before_reading_them() -> None:
-    flood = {"detailedForecast": [{}] * (MAX_ENTRIES + 1)}
+    flood: dict[str, Any] = {"detailedForecast": [{}] * (MAX_ENTRIES + 1)}
     with pytest.raises(PvForecastError, match=f"{MAX_ENTRIES + 1} entries, at most"):
         pv_from_attributes(flood, STARTS, kwp=4.0)
     watts = {(T0 + timedelta(minutes=m)).isoformat(): 0 for m in range(MAX_ENTRIES + 1)}
