@@ -6,7 +6,7 @@ Two shapes, the ones HA's solar forecast integrations publish:
   pv_estimate90}`` per 30 minutes, the estimates the period's mean power in kW. The plan
   uses ``pv_estimate`` (the median); the other two are checked like it, since an entity that
   carries a broken one is broken.
-- Forecast.Solar / Open-Meteo Solar Forecast: ``watts``, ``{ISO timestamp: W}``, the power
+- Open-Meteo Solar Forecast (and sensors of its shape): ``watts``, ``{ISO timestamp: W}``, the power
   at each instant (15-minute or hourly). A slot takes the power at its middle, interpolated
   between the samples either side when they are at most :data:`MAX_SAMPLE_GAP` apart.
 

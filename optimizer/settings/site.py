@@ -74,7 +74,7 @@ class SiteSettings:
     # Pleevi measurements from the gateway on this topic template: the service's telemetry
     # input besides the protocol's dt/ topics. None: the protocol only.
     pleevi_topic: PleeviTopicTemplate | None = None
-    # An HA solar forecast sensor (Solcast, Forecast.Solar, Open-Meteo) whose forecast the
+    # An HA solar forecast sensor (Solcast, Open-Meteo Solar Forecast) whose forecast the
     # plan uses where it covers; None: the service's own PV forecast only.
     pv_forecast_entity: str | None = None
 

@@ -45,7 +45,7 @@ def test_solcast_in_another_zone_lands_on_the_same_instant() -> None:
 
 
 def test_watts_are_read_at_each_slots_middle() -> None:
-    # Hourly samples (Forecast.Solar): 00:15 and 00:45 interpolate between 0 W and 2000 W.
+    # Hourly samples: 00:15 and 00:45 interpolate between 0 W and 2000 W.
     watts = {(T0 + timedelta(hours=h)).isoformat(): w for h, w in enumerate([0, 2000, 1000])}
     pv = pv_from_attributes({"watts": watts}, STARTS, kwp=4.0)
     assert pv[:4].tolist() == [0.5, 1.5, 1.75, 1.25]
