@@ -8,6 +8,9 @@ severities, shown in the service's status (REST API, plan page) and logged as ``
   plan stops where trusted prices end and the self-consumption rule runs after that.
 - ``TELEMETRY_GAP`` (warning): too few recent days of measured PV and load to forecast
   from (a gap of days, or a new site); the whole plan is the self-consumption rule.
+- ``PV_FORECAST_UNAVAILABLE`` (warning): the site's ``pv_forecast_entity`` cannot be read,
+  is not a PV forecast, or covers none of the horizon; the plan uses the service's own PV
+  forecast instead.
 """
 
 from __future__ import annotations
@@ -16,5 +19,6 @@ from .status import PlanAlert
 
 PRICES_MISSING = "PRICES_MISSING"
 TELEMETRY_GAP = "TELEMETRY_GAP"
+PV_FORECAST_UNAVAILABLE = "PV_FORECAST_UNAVAILABLE"
 
-__all__ = ["PRICES_MISSING", "TELEMETRY_GAP", "PlanAlert"]
+__all__ = ["PRICES_MISSING", "PV_FORECAST_UNAVAILABLE", "TELEMETRY_GAP", "PlanAlert"]

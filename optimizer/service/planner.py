@@ -46,6 +46,7 @@ from optimizer.trusted_plan import plan_then_rule, trusted_slots
 
 from .plan_alerts import PRICES_MISSING, TELEMETRY_GAP, PlanAlert
 from .prices import PriceSource
+from .pv_entity import EntityPvForecast, with_entity_pv
 from .site_memory import SLOT, SiteMemory, slot_floor
 from .status import PlanEconomics, PlanQuality
 
@@ -175,15 +176,21 @@ def make_plan(
     now: datetime,
     *,
     layers: Collection[Priority] = PLANNED_LAYERS,
+    pv_entity: EntityPvForecast | None = None,
 ) -> SitePlan:
     """Plan 48 h from the slot holding ``now`` within the budget of ``layers``; needs a SoE
-    reading. Always a plan: see ``plan.status`` and ``plan.gap``."""
+    reading. Always a plan: see ``plan.status`` and ``plan.gap``. ``pv_entity``: an HA
+    solar forecast used instead of the site's own PV forecast where it covers."""
     if state.soe_kwh is None:
         raise InputError("battery.soe_initial_kwh", "no SoE telemetry from the site yet")
     first = slot_floor(now)
     starts = [first + index * SLOT for index in range(PLAN_SLOTS)]
     price, trusted = prices.quote(starts)
     pv, load = state.forecast(starts)
+    alerts: list[PlanAlert] = []
+    if pv_entity is not None:
+        pv, pv_alert = with_entity_pv(pv, pv_entity, starts)
+        alerts += [] if pv_alert is None else [pv_alert]
     # Scheduled SoC policies (a Pleevi-described site): soft SoE targets in the horizon.
     targets = policy_targets(
         settings.policies,
@@ -193,7 +200,6 @@ def make_plan(
         capacity_kwh=settings.battery_capacity_kwh,
         timezone=state.zone,
     )
-    alerts: list[PlanAlert] = []
     head = trusted_slots(trusted)
     if head < len(starts):
         alerts.append(

@@ -67,6 +67,7 @@ from optimizer.site import FloatArray, InputError
 from .command_economics import command_economics, iso_currency
 from .planner import LAYER_NAMES, PLANNED_LAYERS, SitePlan, layer, make_plan
 from .prices import PriceError, PriceSource, price_source
+from .pv_entity import EntityPvForecast
 from .realised import REALISED_DAYS, realised_economics
 from .site_memory import (
     COUNTERS,
@@ -135,6 +136,7 @@ class _SiteRuntime:
     attempts: dict[Priority, int] = field(default_factory=dict)
     known_prices: dict[datetime, float] = field(default_factory=dict)
     unpriced: set[datetime] = field(default_factory=set)  # past slots no source could price
+    pv_entity: EntityPvForecast | None = None  # the site's HA solar forecast, if configured
     saved_at: datetime | None = None
     rejected: int = 0  # readings refused since start (reported in last_error and the log)
     round: threading.Thread | None = None  # the planning round running or last run
@@ -189,7 +191,10 @@ class OptimizerService:
         for settings in config.options.sites:
             state, restore_pending = self._restored(settings)
             self._sites[settings.site_id] = _SiteRuntime(
-                settings, state, restore_pending=restore_pending
+                settings,
+                state,
+                restore_pending=restore_pending,
+                pv_entity=_pv_entity(config, settings),
             )
         self.started_at: datetime | None = None
         self.link = MqttLink(
@@ -668,7 +673,13 @@ class OptimizerService:
         """Plan ``layers`` from ``inputs`` without the lock; then, under it, make it current."""
         try:
             plan = make_plan(
-                runtime.settings, inputs, self.prices, self.export_price, now, layers=layers
+                runtime.settings,
+                inputs,
+                self.prices,
+                self.export_price,
+                now,
+                layers=layers,
+                pv_entity=runtime.pv_entity,
             )
         except (InputError, PriceError, ValueError) as error:
             with self._lock:
@@ -869,6 +880,13 @@ class OptimizerService:
 
     def current_plan(self, site_id: str) -> SitePlan | None:
         return self._sites[site_id].plan
+
+
+def _pv_entity(config: ServiceConfig, settings: SiteSettings) -> EntityPvForecast | None:
+    if settings.pv_forecast_entity is None:
+        return None
+    kwp = None if settings.pv is None else settings.pv.kwp
+    return EntityPvForecast(config.home_assistant, settings.pv_forecast_entity, kwp=kwp)
 
 
 def _echo(text: str | None, limit: int = 60) -> str:

@@ -137,6 +137,8 @@ def options_to_dict(options: AddonOptions, *, with_passwords: bool = False) -> d
             site_dict.update(
                 pv_kwp=site.pv.kwp, latitude=site.pv.latitude, longitude=site.pv.longitude
             )
+        if site.pv_forecast_entity is not None:
+            site_dict["pv_forecast_entity"] = site.pv_forecast_entity
         if with_passwords and site.gateway_password is not None:
             site_dict["gateway_password"] = site.gateway_password
         sites.append(site_dict)

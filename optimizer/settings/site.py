@@ -24,6 +24,7 @@ from bess_dispatch_core.protocol.metrics import UseCase
 
 from ..pleevi.site_description import parse_site_description
 from .field_reader import FieldReader, json_kind
+from .tariff import ENTITY_ID_PATTERN
 
 __all__ = [
     "GRID_CONNECTION_KW",
@@ -73,6 +74,9 @@ class SiteSettings:
     # Pleevi measurements from the gateway on this topic template: the service's telemetry
     # input besides the protocol's dt/ topics. None: the protocol only.
     pleevi_topic: PleeviTopicTemplate | None = None
+    # An HA solar forecast sensor (Solcast, Open-Meteo Solar Forecast) whose forecast the
+    # plan uses where it covers; None: the service's own PV forecast only.
+    pv_forecast_entity: str | None = None
 
     @property
     def charge_efficiency(self) -> float | None:
@@ -149,6 +153,12 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
     )
     has_load = reader.flag(raw, "has_load", f"{path}.has_load", default=True)
     pv = _parse_pv(reader, raw, path)
+    pv_entity = reader.optional_text(raw, "pv_forecast_entity", f"{path}.pv_forecast_entity")
+    if pv_entity is not None and not ENTITY_ID_PATTERN.fullmatch(pv_entity):
+        reader.fail(
+            f"{path}.pv_forecast_entity",
+            f"{pv_entity[:80]!r} is not an entity id like sensor.solcast_pv_forecast_today",
+        )
     pleevi_topic = _pleevi_topic(reader, raw, path)
     password = reader.optional_text(raw, "gateway_password", f"{path}.gateway_password")
     if password is not None and len(password) < 12:
@@ -176,6 +186,7 @@ def _parse_site(reader: FieldReader, raw: object, path: str) -> SiteSettings | N
         pv=pv if use_case is not UseCase.STANDALONE else None,
         pleevi_battery=None if pleevi is None else pleevi["entry"],
         pleevi_topic=pleevi_topic,
+        pv_forecast_entity=pv_entity if use_case is not UseCase.STANDALONE else None,
     )
 
 

@@ -44,6 +44,7 @@ def test_own_broker_two_sites_example_parses_to_typed_settings() -> None:
     assert site_a.max_discharge_kw == 4.5
     assert site_a.gateway_password is None
     assert site_a.pv == PvSystem(kwp=4.5, latitude=35.69, longitude=139.76)
+    assert site_a.pv_forecast_entity == "sensor.solcast_pv_forecast_forecast_today"
     assert site_b.gateway_password == "owner-chosen-password-B"
     assert site_b.has_load is False  # stand-alone: no on-site load whatever the option says
     assert options.tariff.kind is TariffKind.TOU
@@ -138,6 +139,15 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         (
             lambda o: o["sites"][0].update(pv_kwp=0),
             "sites[0].pv_kwp: 0 must be greater than 0",
+        ),
+        (
+            lambda o: o["sites"][0].update(pv_forecast_entity="Solcast today"),
+            "sites[0].pv_forecast_entity: 'Solcast today' is not an entity id like "
+            "sensor.solcast_pv_forecast_today",
+        ),
+        (
+            lambda o: o["sites"][0].update(pv_forecast_entity=3),
+            "sites[0].pv_forecast_entity: must be a string, got int",
         ),
         (
             lambda o: o["sites"][0].update(use_case="hybrid"),
