@@ -17,9 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import json
 import math
-import os
 import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +31,8 @@ import numpy.typing as npt
 from optimizer.settings.service_config import HomeAssistantApi
 from optimizer.settings.tariff import SpotFormat, TariffKind, TariffSettings, TouPeriod
 from optimizer.site import FloatArray
+
+from .ha_state import EntityStateReader, StateReadError
 
 SLOT = timedelta(minutes=30)
 JST = ZoneInfo("Asia/Tokyo")
@@ -275,27 +275,17 @@ class EntityPrices:
         token: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._url = f"{api.api_url.rstrip('/')}/states/{entity_id}"
-        self._token = token if token is not None else os.environ.get(api.token_env)
+        self._reader = EntityStateReader(
+            api, entity_id, field="tariff.entity_id", token=token, timeout=timeout
+        )
         self._entity = entity_id
-        self._timeout = timeout
         self._last: tuple[float, dict[datetime, float], str] | None = None
 
     def fetch(self) -> tuple[float, dict[datetime, float], str]:
-        request = urllib.request.Request(self._url, headers={"Accept": "application/json"})
-        if self._token:
-            request.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                document = json.loads(response.read())
-        except OSError as error:
-            raise PriceError(
-                f"tariff.entity_id: {self._entity} cannot be read ({error})"
-            ) from error
-        except ValueError as error:
-            raise PriceError(f"tariff.entity_id: {self._entity} answered invalid JSON") from error
-        if not isinstance(document, dict):
-            raise PriceError(f"tariff.entity_id: {self._entity} answered no state object")
+            document = self._reader.read()
+        except StateReadError as error:
+            raise PriceError(str(error)) from error
         state = str(document.get("state"))
         try:
             current = float(state)

@@ -8,9 +8,6 @@ planner then plans on the site's own forecast and says why in an alert.
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.request
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -21,10 +18,8 @@ from optimizer.forecast.pv_entity import PvForecastError, pv_from_attributes
 from optimizer.settings.service_config import HomeAssistantApi
 from optimizer.site import FloatArray
 
+from .ha_state import EntityStateReader, StateReadError
 from .plan_alerts import PV_FORECAST_UNAVAILABLE, PlanAlert
-
-# A Solcast entity with 7 days of detailed forecasts is ~100 kB; far more is not a forecast.
-MAX_RESPONSE_BYTES = 4_000_000
 
 
 class EntityPvForecast:
@@ -39,35 +34,22 @@ class EntityPvForecast:
         token: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._url = f"{api.api_url.rstrip('/')}/states/{entity_id}"
-        self._token = token if token is not None else os.environ.get(api.token_env)
+        self._reader = EntityStateReader(
+            api, entity_id, field="pv_forecast_entity", token=token, timeout=timeout
+        )
         self.entity_id = entity_id
         self._kwp = kwp
-        self._timeout = timeout
 
     def pv_kw(self, slot_starts: Sequence[datetime]) -> FloatArray:
         """PV kW per slot; NaN where the entity does not cover it."""
-        field = f"pv_forecast_entity: {self.entity_id}"
-        request = urllib.request.Request(self._url, headers={"Accept": "application/json"})
-        if self._token:
-            request.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                body = response.read(MAX_RESPONSE_BYTES + 1)
-        except OSError as error:
-            raise PvForecastError(f"{field} cannot be read ({error})") from error
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise PvForecastError(f"{field} answered more than {MAX_RESPONSE_BYTES} bytes")
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            raise PvForecastError(f"{field} answered invalid JSON") from error
-        if not isinstance(document, dict):
-            raise PvForecastError(f"{field} answered no state object")
+            document = self._reader.read()
+        except StateReadError as error:
+            raise PvForecastError(str(error)) from error
         try:
             return pv_from_attributes(document.get("attributes"), slot_starts, kwp=self._kwp)
         except PvForecastError as error:
-            raise PvForecastError(f"{field} {error}") from None
+            raise PvForecastError(f"pv_forecast_entity: {self.entity_id} {error}") from None
 
 
 def with_entity_pv(

@@ -12,9 +12,7 @@ no forecast has must leave the own forecast in place and raise ``PV_FORECAST_UNA
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import logging
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,9 +23,8 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from optimizer.forecast.pv_entity import PvForecastError
 from optimizer.service.plan_alerts import PV_FORECAST_UNAVAILABLE
-from optimizer.service.pv_entity import MAX_RESPONSE_BYTES, EntityPvForecast, with_entity_pv
+from optimizer.service.pv_entity import EntityPvForecast, with_entity_pv
 from optimizer.service.site_memory import SLOT
 from optimizer.settings.service_config import HomeAssistantApi
 from optimizer.settings.site import PvSystem
@@ -178,40 +175,3 @@ async def test_an_unreadable_sensor_leaves_the_own_forecast_and_says_why(
         own.tolist(),
         f"pv_forecast_entity: {ENTITY} covers none of the horizon; the own PV forecast is used",
     )
-
-
-@pytest.mark.parametrize(
-    ("body", "reason"),
-    [
-        (b"<html>proxy error</html>", "answered invalid JSON"),
-        (b"[1, 2]", "answered no state object"),
-        (b'{"state": "1", "attributes": {"x": "' + b"y" * MAX_RESPONSE_BYTES + b'"}}', "bytes"),
-    ],
-)
-def test_an_answer_that_is_no_state_object_is_named(
-    socket_enabled: None, body: bytes, reason: str
-) -> None:
-    # What a proxy in between can answer; a real HA does not, so a plain HTTP server does.
-    class Answer(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    thread = threading.Thread(target=server.serve_forever, name="pv-entity-answer")
-    thread.start()
-    try:
-        api = HomeAssistantApi(f"http://127.0.0.1:{server.server_address[1]}/api", TOKEN_ENV)
-        source = EntityPvForecast(api, ENTITY, kwp=4.0, token="t")
-        with pytest.raises(PvForecastError, match=f"^pv_forecast_entity: {ENTITY} .*{reason}"):
-            source.pv_kw([FIRST])
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
