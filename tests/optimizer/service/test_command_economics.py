@@ -14,8 +14,9 @@ import pytest
 
 from bess_dispatch_core.protocol import CommandResponse, Priority, parse_command
 from optimizer.service.command_economics import command_economics, iso_currency
-from optimizer.simulation.day_run import DayRun, demo_config, sample_site
+from optimizer.simulation.day_run import DayRun
 from optimizer.simulation.sample_profiles import DayProfiles, sample_days
+from tests.helpers.demo_day import demo_day_run
 from tests.plugins.mosquitto_broker import Broker
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -32,18 +33,7 @@ def day_run(
     mosquitto_broker: Broker, profiles: DayProfiles, tmp_path: Path
 ) -> Iterator[tuple[DayRun, list[bytes]]]:
     """The demo site on day 1 and every command payload its gateway received."""
-    price_file = tmp_path / "prices.csv"
-    profiles.write_price_csv(price_file)
-    config = demo_config(
-        host=mosquitto_broker.host,
-        port=mosquitto_broker.port,
-        state_dir=tmp_path / "state",
-        price_file=price_file,
-        sites=(sample_site(),),
-        export_price=profiles.export_price,
-    )
-    day = profiles.day(1)
-    run = DayRun.create(config, day, soe_kwh=5.0, start=day.start, history=profiles.day(0))
+    run = demo_day_run(mosquitto_broker, profiles, tmp_path, soe_kwh=5.0)
     payloads: list[bytes] = []
     receive = run.site.dispatcher.receive
 

@@ -19,8 +19,9 @@ from bess_dispatch_core.protocol import Priority
 from optimizer.baselines import self_consumption_rule
 from optimizer.service.planner import build_site
 from optimizer.service.service import OptimizerService
-from optimizer.simulation.day_run import DayRun, demo_config, sample_site, wait_for
+from optimizer.simulation.day_run import DayRun, wait_for
 from optimizer.simulation.sample_profiles import DayProfiles, sample_days
+from tests.helpers.demo_day import demo_day_run
 from tests.plugins.mosquitto_broker import Broker
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -35,18 +36,7 @@ def profiles() -> DayProfiles:
 
 @pytest.fixture
 def day_run(mosquitto_broker: Broker, profiles: DayProfiles, tmp_path: Path) -> Iterator[DayRun]:
-    price_file = tmp_path / "prices.csv"
-    profiles.write_price_csv(price_file)
-    config = demo_config(
-        host=mosquitto_broker.host,
-        port=mosquitto_broker.port,
-        state_dir=tmp_path / "state",
-        price_file=price_file,
-        sites=(sample_site(),),
-        export_price=profiles.export_price,
-    )
-    day = profiles.day(1)
-    run = DayRun.create(config, day, soe_kwh=SOE_START, start=day.start, history=profiles.day(0))
+    run = demo_day_run(mosquitto_broker, profiles, tmp_path, soe_kwh=SOE_START)
     run.start()
     try:
         yield run
